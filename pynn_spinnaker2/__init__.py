@@ -1,0 +1,1 @@
+"""pynn_spinnaker2."""

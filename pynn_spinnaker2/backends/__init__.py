@@ -1,0 +1,1 @@
+"""Backends: what executes a MachineImage (the built-in emulator; hardware later)."""

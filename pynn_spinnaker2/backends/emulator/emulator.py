@@ -1,0 +1,410 @@
+"""The emulator: steps every core of a MachineImage in lock-step, one time step at a time.
+
+Per step, each core updates its neurons from the inputs that arrive in this step (the slot of
+its input ring buffer), sends one multicast packet per spike, and the packets reach the cores
+the router tables deliver them to; there each packet's synaptic row (found through the core's
+master population table) adds its weights into the ring-buffer slot ``now + delay``.
+
+Cores running the same kernel are stepped together (their regions concatenated), so the
+Python loop runs over time steps only. Routes are resolved once per key block at load, by
+walking the compiled router tables (see :mod:`.router`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...errors import ImageError
+from ...image.model import CURRENT_KINDS, MachineImage, decode_control
+from ..raw import CoreRecording, Signal
+from .kernels import NEURON_KERNELS
+from .router import Router
+
+SOURCE_KERNELS = ("spike_source_array", "spike_source_poisson")
+
+
+@dataclass
+class Group:
+    """Cores that run the same kernel, stepped together over a global neuron slice."""
+
+    kernel: str
+    lo: int
+    hi: int
+    cores: list[int]
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+    state: dict[str, np.ndarray] = field(default_factory=dict)
+    schedule: tuple[np.ndarray, np.ndarray] | None = None
+    rng: np.random.Generator | None = None
+
+
+@dataclass
+class Counters:
+    """Work done since the last reset, per core."""
+
+    neuron_updates: np.ndarray
+    packets_sent: np.ndarray
+    synaptic_events: np.ndarray
+    steps: int = 0
+
+
+class Emulator:
+    """Runs a :class:`~pynn_spinnaker2.image.MachineImage`.
+
+    Parameters
+    ----------
+    image
+        The image to execute.
+    """
+
+    def __init__(self, image: MachineImage) -> None:
+        self.image = image
+        self._layout(image)
+        self._load(image)
+        self.reset()
+
+    # -- loading -----------------------------------------------------------------------
+    def _layout(self, image: MachineImage) -> None:
+        """Global neuron numbering: cores grouped by kernel, each group a contiguous slice."""
+        for core in image.cores:
+            if core.kernel not in NEURON_KERNELS and core.kernel not in SOURCE_KERNELS:
+                raise ImageError(f"core {core.chip}:{core.pe} runs unknown kernel "
+                                 f"{core.kernel!r}")
+        kernels = list(dict.fromkeys(c.kernel for c in image.cores))
+        self.offsets = np.zeros(len(image.cores), dtype=np.int64)
+        self.groups: list[Group] = []
+        start = 0
+        for kernel in kernels:
+            members = [i for i, c in enumerate(image.cores) if c.kernel == kernel]
+            lo = start
+            for i in members:
+                self.offsets[i] = start
+                start += image.cores[i].n_neurons
+            self.groups.append(Group(kernel, lo, start, members))
+        self.n_neurons = start
+        self.core_of = np.zeros(start, dtype=np.int64)
+        for i, core in enumerate(image.cores):
+            self.core_of[self.offsets[i]:self.offsets[i] + core.n_neurons] = i
+        self.n_receptors = max((c.sram["input_ring"].shape[1] for c in image.cores
+                                if "input_ring" in c.sram), default=1)
+        self.ring_slots = max((c.sram["input_ring"].shape[0] for c in image.cores
+                               if "input_ring" in c.sram), default=1)
+
+    def _structure(self, image: MachineImage) -> list[tuple]:
+        return [(c.chip, c.pe, c.kernel, c.n_neurons, c.key, c.mask) for c in image.cores]
+
+    def _load(self, image: MachineImage) -> None:
+        """Read parameters, synapses, sources and recording set-up from the image."""
+        self.image = image
+        self.dt = image.timestep
+        cores = image.cores
+        for g in self.groups:
+            g.params = _concat_fields([cores[i].sram["neuron_params"] for i in g.cores])
+            if g.kernel == "spike_source_array":
+                steps, neurons = [], []
+                for i in g.cores:
+                    sched = cores[i].sram["spike_schedule"]
+                    steps.append(sched["step"].astype(np.int64))
+                    neurons.append(sched["neuron"].astype(np.int64) + self.offsets[i])
+                steps_all, neurons_all = np.concatenate(steps), np.concatenate(neurons)
+                order = np.argsort(steps_all, kind="stable")
+                g.schedule = (steps_all[order], neurons_all[order])
+        self._load_synapses(image)
+        self._load_currents(image)
+        self._load_recording(image)
+
+    def _load_synapses(self, image: MachineImage) -> None:
+        """Per source neuron, every synapse its packets reach, as flat CSR arrays."""
+        router = Router(image)
+        where = {(c.chip, c.pe): i for i, c in enumerate(image.cores)}
+        src_l, tgt_l, delay_l, rec_l, w_l = [], [], [], [], []
+        for s, core in enumerate(image.cores):
+            if core.n_neurons == 0:
+                continue
+            router.check_block(core.key, core.mask)
+            for chip_pe in router.deliver(core.key, core.chip):
+                d = where.get(chip_pe)
+                if d is None:
+                    raise ImageError(f"key {core.key:#010x} is routed to {chip_pe}, where no "
+                                     f"core is loaded")
+                target = image.cores[d]
+                mpt = target.sram["master_pop_table"]
+                hit = np.flatnonzero((core.key & mpt["mask"]) == mpt["key"])
+                if hit.size == 0:
+                    continue  # a packet with no synaptic row is dropped, as on the chip
+                entry = mpt[hit[0]]
+                rows = target.dram["row_index"][entry["row_start"]:
+                                                entry["row_start"] + entry["n_rows"]]
+                lengths = rows["length"].astype(np.int64)
+                total = int(lengths.sum())
+                if total == 0:
+                    continue
+                first = np.repeat(rows["start"].astype(np.int64), lengths)
+                within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+                syn = target.dram["synapses"][first + within]
+                tgt, rec, delay = decode_control(syn["control"])
+                src_l.append(np.repeat(np.arange(rows.size), lengths) + self.offsets[s])
+                tgt_l.append(tgt.astype(np.int64) + self.offsets[d])
+                delay_l.append(delay.astype(np.int64))
+                rec_l.append(rec.astype(np.int64))
+                w_l.append(syn["weight"])
+        if src_l:
+            src = np.concatenate(src_l)
+            order = np.argsort(src, kind="stable")
+            delay = np.concatenate(delay_l)[order]
+            if delay.size and (delay.min() < 1 or delay.max() >= self.ring_slots):
+                raise ImageError(f"synaptic delays {delay.min()}..{delay.max()} steps do not "
+                                 f"fit input rings of {self.ring_slots} slots")
+            self.syn_delay = delay
+            self.syn_slot = (np.concatenate(rec_l)[order] * self.n_neurons
+                             + np.concatenate(tgt_l)[order])
+            self.syn_weight = np.concatenate(w_l)[order].astype(np.float32)
+            self.syn_core = self.core_of[np.concatenate(tgt_l)[order]]
+            counts = np.bincount(src, minlength=self.n_neurons)
+        else:
+            self.syn_delay = self.syn_slot = np.zeros(0, np.int64)
+            self.syn_weight = np.zeros(0, np.float32)
+            self.syn_core = np.zeros(0, np.int64)
+            counts = np.zeros(self.n_neurons, np.int64)
+        self.syn_ptr = np.concatenate(([0], np.cumsum(counts)))
+
+    def _load_currents(self, image: MachineImage) -> None:
+        """Current sources of every core, flattened with global neuron indices."""
+        tables, scheds, targets = [], [], []
+        n_rows = 0
+        for i, core in enumerate(image.cores):
+            table = core.sram.get("current_sources")
+            if table is None or table.size == 0:
+                continue
+            sched = core.sram["current_schedule"]
+            for j, row in enumerate(table):
+                part = sched[row["schedule_start"]:row["schedule_start"] + row["schedule_len"]]
+                scheds.append((np.full(part.size, n_rows + j), part["step"].astype(np.int64),
+                               part["amplitude"]))
+            tg = core.sram["current_targets"]
+            targets.append((tg["source"].astype(np.int64) + n_rows,
+                            tg["neuron"].astype(np.int64) + self.offsets[i]))
+            tables.append(table)
+            n_rows += table.size
+        self.n_current_sources = n_rows
+        if not n_rows:
+            return
+        self.cs = np.concatenate(tables)
+        rows = np.concatenate([s[0] for s in scheds]) if scheds else np.zeros(0, np.int64)
+        steps = np.concatenate([s[1] for s in scheds]) if scheds else np.zeros(0, np.int64)
+        amps = np.concatenate([s[2] for s in scheds]) if scheds else np.zeros(0, np.float32)
+        order = np.lexsort((steps, rows))
+        self.cs_sched = (rows[order], steps[order], amps[order].astype(np.float32))
+        self.cs_source = np.concatenate([t[0] for t in targets])
+        self.cs_neuron = np.concatenate([t[1] for t in targets])
+
+    def source_values(self, step: int) -> np.ndarray:
+        """Current (nA) of every current-source row during the step that starts at ``step``.
+
+        A pure function of the step, as the core computes it: the last schedule change at or
+        before the step, a sine of the time since start, or counter-based Gaussian noise.
+        """
+        cs = self.cs
+        value = np.zeros(cs.size, dtype=np.float32)
+        rows, steps, amps = self.cs_sched
+        if rows.size:
+            upto = (steps <= step)
+            if upto.any():
+                # The last applicable change of each row (rows sorted, then steps).
+                r, a = rows[upto], amps[upto]
+                last = np.flatnonzero(np.r_[r[1:] != r[:-1], True])
+                value[r[last]] = a[last]
+        active = (cs["start_step"] <= step) & (step < cs["stop_step"])
+        kind = cs["kind"]
+        for j in np.flatnonzero(kind != CURRENT_KINDS["schedule"]):
+            if not active[j]:
+                value[j] = 0.0
+            elif kind[j] == CURRENT_KINDS["sine"]:
+                t = np.float32((step - cs["start_step"][j]) * self.dt)
+                value[j] = cs["offset"][j] + cs["amplitude"][j] * np.sin(
+                    np.float32(2 * np.pi) * cs["frequency"][j] * t / np.float32(1000.0)
+                    + np.deg2rad(cs["phase"][j]))
+            else:
+                draw = (step - int(cs["start_step"][j])) // int(cs["noise_steps"][j])
+                normal = np.random.default_rng([int(cs["seed"][j]), draw]).standard_normal()
+                value[j] = cs["offset"][j] + cs["stdev"][j] * normal
+        return value
+
+    def current_trace(self, n_steps: int) -> dict[int, np.ndarray]:
+        """Source id -> its current at steps 0 .. n_steps - 1 (what recording it shows)."""
+        if not self.n_current_sources:
+            return {}
+        values = np.array([self.source_values(k) for k in range(n_steps)]).reshape(
+            n_steps, self.n_current_sources)
+        ids = self.cs["source_id"]
+        return {int(sid): values[:, np.flatnonzero(ids == sid)[0]] for sid in np.unique(ids)}
+
+    def _load_recording(self, image: MachineImage) -> None:
+        """Which neurons record spikes and which variables, at which interval."""
+        self.record_spikes = np.zeros(self.n_neurons, dtype=bool)
+        self.probes: dict[tuple[int, str, int], np.ndarray] = {}
+        for gi, g in enumerate(self.groups):
+            for i in g.cores:
+                core = image.cores[i]
+                for row, mask in zip(core.sram["recording"], core.sram["record_mask"],
+                                     strict=True):
+                    variable = row["variable"].decode()
+                    neurons = np.flatnonzero(mask) + self.offsets[i]
+                    if variable == "spikes":
+                        self.record_spikes[neurons] = True
+                        continue
+                    key = (gi, variable, int(row["interval"]))
+                    self.probes[key] = np.concatenate(
+                        (self.probes.get(key, np.zeros(0, np.int64)), neurons - g.lo))
+
+    # -- control -----------------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to step 0: state from the image, empty rings, no recordings."""
+        self.step = 0
+        self.ring = np.zeros(self.ring_slots * self.n_receptors * self.n_neurons, np.float32)
+        for g in self.groups:
+            g.state = _concat_fields([self.image.cores[i].sram["neuron_state"] for i in g.cores])
+            if g.kernel == "spike_source_poisson" and g.rng is None:
+                seeds = np.concatenate([self.image.cores[i].sram["rng_seed"] for i in g.cores])
+                g.rng = np.random.default_rng(np.random.SeedSequence(seeds.tolist()))
+        n_cores = len(self.image.cores)
+        self.counters = Counters(np.zeros(n_cores, np.int64), np.zeros(n_cores, np.int64),
+                                 np.zeros(n_cores, np.int64))
+        self._spikes: list[tuple[np.ndarray, np.ndarray]] = []
+        self._samples: dict[tuple[int, str, int], list[np.ndarray]] = {
+            k: [] for k in self.probes}
+        self._sample(0)
+
+    def reload(self, image: MachineImage) -> None:
+        """Load new parameters, synapses, sources and recording set-up, keeping the state.
+
+        Raises
+        ------
+        ImageError
+            When the new image places different cores (then build a new Emulator).
+        """
+        if self._structure(image) != self._structure(self.image):
+            raise ImageError("the new image has a different core layout; it needs a new "
+                             "Emulator")
+        old_probes = self.probes
+        self._load(image)
+        for key in self.probes:
+            if key not in old_probes:
+                self._samples[key] = []
+            elif not np.array_equal(self.probes[key], old_probes[key]):
+                raise ImageError("recorded neurons changed during a run; call reset() first")
+
+    def run(self, n_steps: int, progress: Callable[[int, int], None] | None = None) -> None:
+        """Advance ``n_steps`` time steps.
+
+        Parameters
+        ----------
+        n_steps
+            Number of steps.
+        progress
+            Called as ``progress(done, n_steps)`` about every 1 % of the run.
+        """
+        every = max(1, n_steps // 100)
+        for k in range(n_steps):
+            self._step()
+            if progress is not None and ((k + 1) % every == 0 or k + 1 == n_steps):
+                progress(k + 1, n_steps)
+
+    # -- one time step -----------------------------------------------------------------
+    def _step(self) -> None:
+        now = self.step + 1
+        n, r = self.n_neurons, self.n_receptors
+        slot = (now % self.ring_slots) * r * n
+        inputs = self.ring[slot:slot + r * n].reshape(r, n)
+        i_inj = self._currents(self.step) if self.n_current_sources else None
+        fired = []
+        for g in self.groups:
+            if g.kernel == "spike_source_array":
+                steps, neurons = g.schedule
+                a, b = np.searchsorted(steps, [now, now + 1])
+                fired.append(neurons[a:b])
+            elif g.kernel == "spike_source_poisson":
+                p = g.params
+                active = (p["start_step"] <= now) & (now < p["end_step"])
+                counts = g.rng.poisson(np.where(active, p["mean_per_step"], 0.0))
+                fired.append(np.repeat(np.arange(g.lo, g.hi), counts))
+            else:
+                sl = slice(g.lo, g.hi)
+                spiked = NEURON_KERNELS[g.kernel](
+                    g.params, g.state, inputs[:, sl], None if i_inj is None else i_inj[sl])
+                fired.append(np.flatnonzero(spiked) + g.lo)
+        inputs[:] = 0.0
+        spikes = np.concatenate(fired) if fired else np.zeros(0, np.int64)
+        self.step = now
+        if spikes.size:
+            self._deliver(spikes, now)
+            rec = spikes[self.record_spikes[spikes]]
+            if rec.size:
+                self._spikes.append((np.full(rec.size, now, np.int64), rec))
+        self._sample(now)
+        self.counters.steps += 1
+
+    def _deliver(self, spikes: np.ndarray, now: int) -> None:
+        """Add each spike's synaptic row into its targets' ring slots ``now + delay``."""
+        np.add.at(self.counters.packets_sent, self.core_of[spikes], 1)
+        starts, ends = self.syn_ptr[spikes], self.syn_ptr[spikes + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return
+        idx = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        slots = (now + self.syn_delay[idx]) & (self.ring_slots - 1)
+        pos = slots * (self.n_receptors * self.n_neurons) + self.syn_slot[idx]
+        np.add.at(self.ring, pos, self.syn_weight[idx])
+        self.counters.synaptic_events += np.bincount(self.syn_core[idx],
+                                                     minlength=len(self.image.cores))
+
+    def _currents(self, step: int) -> np.ndarray:
+        """Injected current into every neuron during the step that starts at ``step``."""
+        value = self.source_values(step)
+        return np.bincount(self.cs_neuron, weights=value[self.cs_source],
+                           minlength=self.n_neurons).astype(np.float32)
+
+    def _sample(self, now: int) -> None:
+        for (gi, variable, interval), neurons in self.probes.items():
+            if now % interval == 0:
+                self._samples[(gi, variable, interval)].append(
+                    self.groups[gi].state[variable][neurons].copy())
+
+    # -- results -----------------------------------------------------------------------
+    def recordings(self) -> list[CoreRecording]:
+        """What every core recorded since the last reset, in machine terms."""
+        if self._spikes:
+            steps = np.concatenate([s for s, _ in self._spikes])
+            neurons = np.concatenate([n for _, n in self._spikes])
+        else:
+            steps = neurons = np.zeros(0, np.int64)
+        owner = self.core_of[neurons] if neurons.size else neurons
+        out = []
+        for i, core in enumerate(self.image.cores):
+            mine = owner == i
+            signals = {}
+            gi = next(k for k, g in enumerate(self.groups) if i in g.cores)
+            g = self.groups[gi]
+            lo, hi = self.offsets[i] - g.lo, self.offsets[i] - g.lo + core.n_neurons
+            for (pgi, variable, interval), probe in self.probes.items():
+                cols = np.flatnonzero((probe >= lo) & (probe < hi))
+                if pgi != gi or cols.size == 0:
+                    continue
+                samples = self._samples[(pgi, variable, interval)]
+                data = (np.vstack(samples)[:, cols] if samples
+                        else np.zeros((0, cols.size), np.float32))
+                signals[variable] = Signal(interval, probe[cols] - lo, data)
+            out.append(CoreRecording(steps[mine].astype(np.uint32),
+                                     (neurons[mine] - self.offsets[i]).astype(np.uint32),
+                                     signals))
+        return out
+
+
+def _concat_fields(regions: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Structured regions of several cores -> one contiguous array per field."""
+    names = regions[0].dtype.names or ()
+    return {name: np.ascontiguousarray(np.concatenate([r[name] for r in regions]))
+            for name in names}

@@ -1,0 +1,14 @@
+"""Cell types the chip runs: one module per type (parameters, memory layout, reference step)."""
+
+from . import lif_cond_exp, lif_curr_delta, lif_curr_exp
+from .base import RECEPTOR_INDEX, CellModel
+from .spike_sources import SPIKE_SOURCE_ARRAY, SPIKE_SOURCE_POISSON
+
+#: PyNN cell type name -> :class:`CellModel`.
+CELL_MODELS: dict[str, CellModel] = {
+    m.name: m
+    for m in (lif_curr_exp.MODEL, lif_curr_delta.MODEL, lif_cond_exp.MODEL,
+              SPIKE_SOURCE_ARRAY, SPIKE_SOURCE_POISSON)
+}
+
+__all__ = ["CELL_MODELS", "RECEPTOR_INDEX", "CellModel"]

@@ -1,0 +1,94 @@
+r"""IF_cond_exp: leaky integrate-and-fire neuron with exponentially decaying conductances.
+
+.. math::
+
+    c_m \frac{dv}{dt} = g_L (v_{rest} - v) + g_e (E_e - v) + g_i (E_i - v)
+                        + I_{offset} + I_{inj}, \qquad
+    \tau_{syn} \frac{dg}{dt} = -g, \quad g_L = c_m / \tau_m
+
+A synaptic event of weight w adds w (uS) to g at its arrival time. Each step integrates v
+exactly for the mean conductances over the step (an exponential integrator: v relaxes to the
+step's equilibrium potential with the step's effective time constant), which is exact when
+no event arrives and the conductances are constant, and second-order accurate otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import CellModel, f32, refractory_steps, structured
+
+DEFAULTS = {
+    "v_rest": -65.0, "cm": 1.0, "tau_m": 20.0, "tau_refrac": 0.1, "tau_syn_E": 5.0,
+    "tau_syn_I": 5.0, "e_rev_E": 0.0, "e_rev_I": -70.0, "v_thresh": -50.0,
+    "v_reset": -65.0, "i_offset": 0.0,
+}
+INITIAL = {"v": -65.0, "gsyn_exc": 0.0, "gsyn_inh": 0.0}
+
+PARAM_DTYPE = np.dtype([
+    ("v_rest", "<f4"), ("v_reset", "<f4"), ("v_thresh", "<f4"), ("i_offset", "<f4"),
+    ("cm", "<f4"), ("g_leak", "<f4"), ("e_rev_e", "<f4"), ("e_rev_i", "<f4"),
+    ("decay_e", "<f4"), ("decay_i", "<f4"), ("mean_e", "<f4"), ("mean_i", "<f4"),
+    ("dt", "<f4"), ("refrac_steps", "<i4"),
+])
+STATE_DTYPE = np.dtype([("v", "<f4"), ("gsyn_exc", "<f4"), ("gsyn_inh", "<f4"),
+                        ("refrac", "<i4")])
+
+
+def mean_factor(tau: np.ndarray, dt: float) -> np.ndarray:
+    """Mean over one step of a unit exponential decaying with ``tau``."""
+    tau = np.asarray(tau, dtype=float)
+    return tau / dt * (1.0 - np.exp(-dt / tau))
+
+
+def build_params(p: dict[str, np.ndarray], dt: float) -> np.ndarray:
+    """The neuron region: PyNN parameters -> what the kernel reads."""
+    return structured(
+        PARAM_DTYPE, len(p["tau_m"]), v_rest=f32(p["v_rest"]), v_reset=f32(p["v_reset"]),
+        v_thresh=f32(p["v_thresh"]), i_offset=f32(p["i_offset"]), cm=f32(p["cm"]),
+        g_leak=f32(p["cm"] / p["tau_m"]), e_rev_e=f32(p["e_rev_E"]), e_rev_i=f32(p["e_rev_I"]),
+        decay_e=f32(np.exp(-dt / p["tau_syn_E"])), decay_i=f32(np.exp(-dt / p["tau_syn_I"])),
+        mean_e=f32(mean_factor(p["tau_syn_E"], dt)), mean_i=f32(mean_factor(p["tau_syn_I"], dt)),
+        dt=f32(dt), refrac_steps=refractory_steps(p["tau_refrac"], dt),
+    )
+
+
+def build_state(initial: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:
+    """The state region at t = 0."""
+    n = len(initial["v"])
+    return structured(STATE_DTYPE, n, v=f32(initial["v"]),
+                      gsyn_exc=f32(initial.get("gsyn_exc", np.zeros(n))),
+                      gsyn_inh=f32(initial.get("gsyn_inh", np.zeros(n))), refrac=0)
+
+
+def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
+                   inputs: np.ndarray, i_inj: np.ndarray, dt: float
+                   ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One step in float64; ``inputs`` (2, n) are the summed conductance jumps (uS)."""
+    g_leak = p["cm"] / p["tau_m"]
+    g_e = s["gsyn_exc"] * mean_factor(p["tau_syn_E"], dt)
+    g_i = s["gsyn_inh"] * mean_factor(p["tau_syn_I"], dt)
+    g_tot = g_leak + g_e + g_i
+    v_inf = (g_leak * p["v_rest"] + g_e * p["e_rev_E"] + g_i * p["e_rev_I"]
+             + p["i_offset"] + i_inj) / g_tot
+    v_free = v_inf + (s["v"] - v_inf) * np.exp(-dt * g_tot / p["cm"])
+    active = s["refrac"] == 0
+    v = np.where(active, v_free, s["v"])
+    refrac = np.where(active, 0, s["refrac"] - 1)
+    gsyn_exc = s["gsyn_exc"] * np.exp(-dt / p["tau_syn_E"]) + inputs[0]
+    gsyn_inh = s["gsyn_inh"] * np.exp(-dt / p["tau_syn_I"]) + inputs[1]
+    spiked = v >= p["v_thresh"]
+    v = np.where(spiked, p["v_reset"], v)
+    refrac = np.where(spiked, refractory_steps(p["tau_refrac"], dt), refrac)
+    return {"v": v, "gsyn_exc": gsyn_exc, "gsyn_inh": gsyn_inh, "refrac": refrac}, spiked
+
+
+MODEL = CellModel(
+    name="IF_cond_exp", kernel="lif_cond_exp", defaults=DEFAULTS, initial=INITIAL,
+    receptors=("excitatory", "inhibitory"),
+    recordables={"spikes": "", "v": "v", "gsyn_exc": "gsyn_exc", "gsyn_inh": "gsyn_inh"},
+    units={"v": "mV", "gsyn_exc": "uS", "gsyn_inh": "uS"},
+    param_dtype=PARAM_DTYPE, state_dtype=STATE_DTYPE, build_params=build_params,
+    build_state=build_state, reference_step=reference_step, weight_units="uS",
+    conductance_based=True,
+)

@@ -1,0 +1,70 @@
+r"""IF_curr_delta: leaky integrate-and-fire neuron whose synaptic events jump the membrane.
+
+.. math::
+
+    \tau_m \frac{dv}{dt} = (v_{rest} - v) + R_m (I_{offset} + I_{inj}), \qquad
+    v \leftarrow v + w \text{ at each event}
+
+Weights are in mV. Exact integration between events, as NEST's ``iaf_psc_delta``: events
+arriving during the refractory period are discarded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import CellModel, f32, refractory_steps, structured
+
+DEFAULTS = {
+    "v_rest": -65.0, "cm": 1.0, "tau_m": 20.0, "tau_refrac": 0.1, "i_offset": 0.0,
+    "v_reset": -65.0, "v_thresh": -50.0,
+}
+INITIAL = {"v": -65.0}
+
+PARAM_DTYPE = np.dtype([
+    ("v_rest", "<f4"), ("v_reset", "<f4"), ("v_thresh", "<f4"), ("i_offset", "<f4"),
+    ("decay_m", "<f4"), ("r_m", "<f4"), ("refrac_steps", "<i4"),
+])
+STATE_DTYPE = np.dtype([("v", "<f4"), ("refrac", "<i4")])
+
+
+def build_params(p: dict[str, np.ndarray], dt: float) -> np.ndarray:
+    """The neuron region: PyNN parameters -> what the kernel reads."""
+    decay_m = np.exp(-dt / p["tau_m"])
+    return structured(
+        PARAM_DTYPE, len(p["tau_m"]), v_rest=f32(p["v_rest"]), v_reset=f32(p["v_reset"]),
+        v_thresh=f32(p["v_thresh"]), i_offset=f32(p["i_offset"]), decay_m=f32(decay_m),
+        r_m=f32(p["tau_m"] / p["cm"] * (1.0 - decay_m)),
+        refrac_steps=refractory_steps(p["tau_refrac"], dt),
+    )
+
+
+def build_state(initial: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:
+    """The state region at t = 0."""
+    return structured(STATE_DTYPE, len(initial["v"]), v=f32(initial["v"]), refrac=0)
+
+
+def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
+                   inputs: np.ndarray, i_inj: np.ndarray, dt: float
+                   ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One step in float64; ``inputs`` (2, n) are the summed jumps (mV) arriving now."""
+    decay_m = np.exp(-dt / p["tau_m"])
+    v_free = (p["v_rest"] + (s["v"] - p["v_rest"]) * decay_m
+              + p["tau_m"] / p["cm"] * (1 - decay_m) * (p["i_offset"] + i_inj)
+              + inputs[0] + inputs[1])
+    active = s["refrac"] == 0
+    v = np.where(active, v_free, s["v"])
+    refrac = np.where(active, 0, s["refrac"] - 1)
+    spiked = v >= p["v_thresh"]
+    v = np.where(spiked, p["v_reset"], v)
+    refrac = np.where(spiked, refractory_steps(p["tau_refrac"], dt), refrac)
+    return {"v": v, "refrac": refrac}, spiked
+
+
+MODEL = CellModel(
+    name="IF_curr_delta", kernel="lif_curr_delta", defaults=DEFAULTS, initial=INITIAL,
+    receptors=("excitatory", "inhibitory"), recordables={"spikes": "", "v": "v"},
+    units={"v": "mV"}, param_dtype=PARAM_DTYPE, state_dtype=STATE_DTYPE,
+    build_params=build_params, build_state=build_state, reference_step=reference_step,
+    weight_units="mV",
+)

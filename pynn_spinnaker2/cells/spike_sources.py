@@ -1,0 +1,83 @@
+"""Spike sources: SpikeSourceArray (spike times stored in the PE's SRAM) and
+SpikeSourcePoisson (drawn on the PE from its own random number generator).
+
+A SpikeSourceArray spike at time t is sent in the step that ends at round(t / dt) * dt, so it
+reaches a target at exactly t + delay, as NEST's ``spike_generator`` does. A spike at t = 0
+lies at the start of the simulation and is never sent (NEST drops it too).
+
+A SpikeSourcePoisson neuron sends, in each step inside [start, start + duration), a
+Poisson-distributed number of spikes with mean rate * dt; several spikes in one step are
+several packets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import CellModel, structured
+
+ARRAY_PARAM_DTYPE = np.dtype([("n_spikes", "<u4")])
+POISSON_PARAM_DTYPE = np.dtype([("mean_per_step", "<f4"), ("start_step", "<u4"),
+                                ("end_step", "<u4")])
+NO_STATE = np.dtype([])
+
+#: Poisson sources stop at this step when their duration is infinite.
+FOREVER = np.iinfo(np.uint32).max
+
+
+def build_array_params(p: dict[str, np.ndarray], dt: float) -> np.ndarray:
+    """Only a count per neuron: the spike times themselves go in their own region."""
+    return structured(ARRAY_PARAM_DTYPE, len(next(iter(p.values()), [])) if p else 0)
+
+
+def build_poisson_params(p: dict[str, np.ndarray], dt: float) -> np.ndarray:
+    """Rates and windows in steps."""
+    start = np.asarray(p["start"], dtype=float)
+    duration = np.asarray(p["duration"], dtype=float)
+    end = np.where(np.isfinite(duration), np.round((start + duration) / dt), FOREVER)
+    return structured(
+        POISSON_PARAM_DTYPE, len(start),
+        mean_per_step=np.asarray(p["rate"], dtype=np.float32) * np.float32(dt / 1000.0),
+        start_step=np.round(start / dt).astype(np.uint32),
+        end_step=np.minimum(end, FOREVER).astype(np.uint32),
+    )
+
+
+def build_no_state(initial: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:
+    """Spike sources keep no per-neuron state in SRAM."""
+    n = len(next(iter(p.values()))) if p else 0
+    return np.zeros(n, dtype=NO_STATE)
+
+
+def spike_schedule(spike_times: tuple[np.ndarray, ...], dt: float) -> np.ndarray:
+    """The spike-time region of a SpikeSourceArray piece: (step, neuron) pairs by step.
+
+    Times are rounded to the time grid; spikes at step 0 are dropped (see module doc).
+    """
+    steps, neurons = [], []
+    for i, times in enumerate(spike_times):
+        s = np.round(np.asarray(times, dtype=float) / dt).astype(np.int64)
+        s = s[s > 0]
+        steps.append(s)
+        neurons.append(np.full(s.size, i, dtype=np.int64))
+    step = np.concatenate(steps) if steps else np.zeros(0, np.int64)
+    neuron = np.concatenate(neurons) if neurons else np.zeros(0, np.int64)
+    order = np.lexsort((neuron, step))
+    return structured(np.dtype([("step", "<u4"), ("neuron", "<u4")]), step.size,
+                      step=step[order], neuron=neuron[order])
+
+
+SPIKE_SOURCE_ARRAY = CellModel(
+    name="SpikeSourceArray", kernel="spike_source_array", defaults={"spike_times": 0.0},
+    initial={}, receptors=(), recordables={"spikes": ""}, units={},
+    param_dtype=ARRAY_PARAM_DTYPE, state_dtype=NO_STATE, build_params=build_array_params,
+    build_state=build_no_state, is_source=True, default_max_per_core=1024,
+)
+
+SPIKE_SOURCE_POISSON = CellModel(
+    name="SpikeSourcePoisson", kernel="spike_source_poisson",
+    defaults={"rate": 1.0, "start": 0.0, "duration": 1e10}, initial={}, receptors=(),
+    recordables={"spikes": ""}, units={}, param_dtype=POISSON_PARAM_DTYPE,
+    state_dtype=NO_STATE, build_params=build_poisson_params, build_state=build_no_state,
+    is_source=True, default_max_per_core=1024,
+)

@@ -1,0 +1,6 @@
+"""MachineImage: per-core regions and router tables; build, save and load."""
+
+from .build import build_image
+from .model import CoreImage, CoreSlice, MachineImage
+
+__all__ = ["CoreImage", "CoreSlice", "MachineImage", "build_image"]

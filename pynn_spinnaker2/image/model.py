@@ -1,0 +1,164 @@
+"""MachineImage: everything loaded onto the machine, and nothing else.
+
+The emulator (and, later, the hardware transport) reads only this. Each core has named SRAM
+regions and DRAM regions, all little-endian NumPy arrays with fixed dtypes (the bytes a
+loader would write). Router tables are per chip.
+
+Region formats (per core):
+
+``neuron_params`` / ``neuron_state``
+    One record per neuron; dtype defined by the cell module of the core's kernel.
+``master_pop_table`` (SRAM)
+    ``MPT_DTYPE``, sorted by key: for each source key block, where its rows start in
+    ``row_index`` and how many rows (one per source neuron) there are.
+``row_index`` (DRAM)
+    ``ROW_DTYPE``: for each source neuron, the start and length of its synaptic row.
+``synapses`` (DRAM)
+    ``SYNAPSE_DTYPE``: a float32 weight and a control word, bits 0-15 target neuron,
+    16-19 receptor, 20-31 delay in time steps.
+``spike_schedule`` (SSA cores)
+    (step, neuron) pairs sorted by step.
+``recording``
+    ``RECORDING_DTYPE``: one row per recorded variable (name, interval in steps), and
+    ``record_mask`` (uint8, variables x neurons).
+``current_sources`` / ``current_schedule`` / ``current_targets``
+    Injected currents computed on the core: a schedule of (step, amplitude) changes, a sine
+    (``offset + amplitude * sin(2 pi f (t - start) + phase)``) or Gaussian noise redrawn every
+    ``noise_steps`` from a counter-based generator keyed by ``seed``, so every core that a
+    source feeds draws the same values. The value at step n drives the update n -> n + 1.
+``rng_seed``
+    Four uint32 words seeding the core's random number generator.
+
+Router tables: ``ROUTER_DTYPE`` records (key, mask, route), the route being 160 bits: bits
+0-5 the links, bit 6 + p the local PE p.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..machine import Machine
+
+MPT_DTYPE = np.dtype([("key", "<u4"), ("mask", "<u4"), ("row_start", "<u4"),
+                      ("n_rows", "<u4")])
+ROW_DTYPE = np.dtype([("start", "<u4"), ("length", "<u4")])
+SYNAPSE_DTYPE = np.dtype([("weight", "<f4"), ("control", "<u4")])
+RECORDING_DTYPE = np.dtype([("variable", "S16"), ("interval", "<u4")])
+ROUTER_DTYPE = np.dtype([("key", "<u4"), ("mask", "<u4"), ("route", "<u4", (5,))])
+SCHEDULE_DTYPE = np.dtype([("step", "<u4"), ("neuron", "<u4")])
+CURRENT_SOURCE_DTYPE = np.dtype([
+    ("kind", "<u4"), ("start_step", "<u4"), ("stop_step", "<u4"), ("amplitude", "<f4"),
+    ("offset", "<f4"), ("frequency", "<f4"), ("phase", "<f4"), ("stdev", "<f4"),
+    ("noise_steps", "<u4"), ("source_id", "<u4"), ("seed", "<u4"), ("schedule_start", "<u4"),
+    ("schedule_len", "<u4"),
+])
+CURRENT_SCHEDULE_DTYPE = np.dtype([("step", "<u4"), ("amplitude", "<f4")])
+CURRENT_TARGET_DTYPE = np.dtype([("source", "<u4"), ("neuron", "<u4")])
+
+#: ``kind`` codes of the current source table.
+CURRENT_KINDS = {"schedule": 0, "sine": 1, "noise": 2}
+
+TARGET_BITS, RECEPTOR_SHIFT, DELAY_SHIFT = 16, 16, 20
+N_LINKS = 6
+
+
+def encode_control(target: np.ndarray, receptor: np.ndarray, delay: np.ndarray) -> np.ndarray:
+    """Pack synaptic control words."""
+    return (np.asarray(target, np.uint32) | (np.asarray(receptor, np.uint32) << RECEPTOR_SHIFT)
+            | (np.asarray(delay, np.uint32) << DELAY_SHIFT))
+
+
+def decode_control(control: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unpack synaptic control words into (target, receptor, delay)."""
+    control = np.asarray(control, np.uint32)
+    return (control & 0xFFFF, (control >> RECEPTOR_SHIFT) & 0xF, control >> DELAY_SHIFT)
+
+
+def encode_route(links: tuple[int, ...], pes: tuple[int, ...]) -> np.ndarray:
+    """The 160-bit route field as five uint32 words."""
+    words = np.zeros(5, dtype=np.uint32)
+    for bit in list(links) + [N_LINKS + p for p in pes]:
+        words[bit // 32] |= np.uint32(1 << (bit % 32))
+    return words
+
+
+def decode_route(words: np.ndarray) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(links, PEs) of a route field."""
+    bits = [i for i in range(160) if int(words[i // 32]) >> (i % 32) & 1]
+    return (tuple(b for b in bits if b < N_LINKS),
+            tuple(b - N_LINKS for b in bits if b >= N_LINKS))
+
+
+@dataclass(frozen=True)
+class CoreImage:
+    """What one PE is loaded with.
+
+    Parameters
+    ----------
+    chip, pe
+        Where it runs.
+    kernel
+        The binary it runs.
+    n_neurons
+        Neurons it simulates.
+    key, mask
+        The key block of its outgoing spikes.
+    sram, dram
+        Named regions.
+    """
+
+    chip: tuple[int, int]
+    pe: int
+    kernel: str
+    n_neurons: int
+    key: int
+    mask: int
+    sram: dict[str, np.ndarray]
+    dram: dict[str, np.ndarray]
+
+    @property
+    def sram_bytes(self) -> int:
+        """Bytes of SRAM its data regions take."""
+        return int(sum(r.nbytes for r in self.sram.values()))
+
+    @property
+    def dram_bytes(self) -> int:
+        """Bytes of DRAM its regions take."""
+        return int(sum(r.nbytes for r in self.dram.values()))
+
+
+@dataclass(frozen=True)
+class CoreSlice:
+    """Which neurons of which population a core simulates (the index map)."""
+
+    population: str
+    lo: int
+    hi: int
+
+
+@dataclass(frozen=True)
+class MachineImage:
+    """The whole machine's load: cores, router tables and the index map.
+
+    Parameters
+    ----------
+    machine
+        The target machine.
+    timestep
+        Milliseconds per time step.
+    cores
+        Per loaded PE.
+    router_tables
+        Chip -> ``ROUTER_DTYPE`` array in priority order.
+    index_map
+        Per core, the population slice it simulates (used only to turn raw recordings into
+        Neo; the emulator never reads it).
+    """
+
+    machine: Machine
+    timestep: float
+    cores: tuple[CoreImage, ...]
+    router_tables: dict[tuple[int, int], np.ndarray]
+    index_map: tuple[CoreSlice, ...]

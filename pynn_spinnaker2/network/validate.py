@@ -1,0 +1,131 @@
+"""Checks of a Network before mapping. Every error names the object at fault and the remedy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cells import CELL_MODELS
+from ..errors import NetworkError
+from .model import Network, PopulationSpec, ProjectionSpec
+
+#: Largest delay, in time steps, the synaptic word can hold (12 bits).
+MAX_DELAY_STEPS = 4095
+
+
+def validate(network: Network) -> Network:
+    """Raise a clear error for anything the mapper cannot compile; return the network."""
+    if not network.timestep > 0:
+        raise NetworkError(f"the time step must be positive, got {network.timestep} ms")
+    labels = [p.label for p in network.populations]
+    duplicates = {label for label in labels if labels.count(label) > 1}
+    if duplicates:
+        raise NetworkError(f"population labels must be unique; repeated: {sorted(duplicates)}")
+    for pop in network.populations:
+        _check_population(pop)
+    by_label = {p.label: p for p in network.populations}
+    names = [p.label for p in network.projections]
+    repeated = {n for n in names if names.count(n) > 1}
+    if repeated:
+        raise NetworkError(f"projection labels must be unique; repeated: {sorted(repeated)}")
+    for proj in network.projections:
+        _check_projection(proj, by_label, network.timestep)
+    for src in network.current_sources:
+        for label, idx in src.targets:
+            if label not in by_label:
+                raise NetworkError(f"current source {src.label!r} targets unknown population "
+                                   f"{label!r}")
+            target = by_label[label]
+            if CELL_MODELS[target.model].is_source:
+                raise NetworkError(f"current source {src.label!r} cannot inject current into "
+                                   f"spike source population {label!r}")
+            _check_indices(idx, target.size, f"current source {src.label!r}", label)
+    return network
+
+
+def _check_population(pop: PopulationSpec) -> None:
+    if pop.model not in CELL_MODELS:
+        raise NotImplementedError(
+            f"population {pop.label!r}: cell type {pop.model!r} is not supported on "
+            f"SpiNNaker 2; supported cell types are {sorted(CELL_MODELS)}")
+    if pop.size < 1:
+        raise NetworkError(f"population {pop.label!r} must have at least one neuron")
+    model = CELL_MODELS[pop.model]
+    unknown = set(pop.params) - set(model.defaults)
+    if unknown:
+        raise NetworkError(f"population {pop.label!r} ({pop.model}) has unknown parameters "
+                           f"{sorted(unknown)}; its parameters are {sorted(model.defaults)}")
+    for name, values in {**pop.params, **pop.initial}.items():
+        if np.shape(values) != (pop.size,):
+            raise NetworkError(f"population {pop.label!r}: {name!r} has shape "
+                               f"{np.shape(values)}, expected ({pop.size},)")
+        if not np.all(np.isfinite(values)) and name != "duration":
+            raise NetworkError(f"population {pop.label!r}: {name!r} has non-finite values")
+    if pop.model == "SpikeSourceArray":
+        if pop.spike_times is None or len(pop.spike_times) != pop.size:
+            raise NetworkError(f"population {pop.label!r}: a SpikeSourceArray needs one "
+                               f"spike-time array per neuron")
+        for times in pop.spike_times:
+            if np.any(np.asarray(times) < 0):
+                raise NetworkError(f"population {pop.label!r}: spike times must be >= 0 ms")
+    for variable, spec in pop.record.items():
+        if variable not in model.recordables:
+            raise NetworkError(f"population {pop.label!r} ({pop.model}) cannot record "
+                               f"{variable!r}; it can record {sorted(model.recordables)}")
+        _check_indices(spec.indices, pop.size, f"recording of {variable!r}", pop.label)
+    if pop.max_per_core is not None and pop.max_per_core < 1:
+        raise NetworkError(f"population {pop.label!r}: neurons per core must be >= 1, got "
+                           f"{pop.max_per_core}")
+
+
+def _check_projection(proj: ProjectionSpec, pops: dict[str, PopulationSpec],
+                      dt: float) -> None:
+    for end in (proj.pre, proj.post):
+        if end not in pops:
+            raise NetworkError(f"projection {proj.label!r} refers to unknown population {end!r}")
+    pre, post = pops[proj.pre], pops[proj.post]
+    model = CELL_MODELS[post.model]
+    if model.is_source:
+        raise NetworkError(f"projection {proj.label!r} targets {post.label!r}, a "
+                           f"{post.model}: spike sources cannot receive synapses")
+    if proj.receptor not in model.receptors:
+        raise NetworkError(f"projection {proj.label!r}: receptor type {proj.receptor!r} does "
+                           f"not exist on {post.label!r} ({post.model}); use one of "
+                           f"{list(model.receptors)}")
+    if proj.synapse != "StaticSynapse":
+        raise NotImplementedError(f"projection {proj.label!r}: synapse type {proj.synapse!r} "
+                                  f"is not supported; use StaticSynapse")
+    n = proj.pre_idx.size
+    for name in ("post_idx", "weight", "delay"):
+        if getattr(proj, name).shape != (n,):
+            raise NetworkError(f"projection {proj.label!r}: {name} has shape "
+                               f"{getattr(proj, name).shape}, expected ({n},)")
+    _check_indices(proj.pre_idx, pre.size, f"projection {proj.label!r}", pre.label)
+    _check_indices(proj.post_idx, post.size, f"projection {proj.label!r}", post.label)
+    if n and not np.all(np.isfinite(proj.weight)):
+        raise NetworkError(f"projection {proj.label!r} has non-finite weights")
+    if n and model.conductance_based and np.any(proj.weight < 0):
+        raise NetworkError(f"projection {proj.label!r}: conductance-based target "
+                           f"{post.label!r} needs weights >= 0 uS (inhibition comes from "
+                           f"the receptor's reversal potential)")
+    if n:
+        d = proj.delay
+        if not np.all(np.isfinite(d)) or np.any(d < 0):
+            raise NetworkError(f"projection {proj.label!r} has negative or non-finite delays "
+                               f"(min {np.min(d)} ms); delays must be >= the time step {dt} ms")
+        steps = np.round(d / dt)
+        if np.any(steps < 1):
+            raise NetworkError(f"projection {proj.label!r} has delays below one time step "
+                               f"(min {np.min(d)} ms < {dt} ms); use delays >= {dt} ms or a "
+                               f"smaller time step")
+        if np.any(steps > MAX_DELAY_STEPS):
+            raise NetworkError(f"projection {proj.label!r} has delays up to {np.max(d)} ms = "
+                               f"{int(np.max(steps))} steps; a synaptic word holds at most "
+                               f"{MAX_DELAY_STEPS} steps: use a larger time step or shorter "
+                               f"delays")
+
+
+def _check_indices(idx: np.ndarray, size: int, what: str, label: str) -> None:
+    idx = np.asarray(idx)
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        raise NetworkError(f"{what}: neuron index out of range for population {label!r} "
+                           f"of size {size} (indices {idx.min()}..{idx.max()})")

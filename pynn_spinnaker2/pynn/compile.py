@@ -1,0 +1,141 @@
+"""PyNN objects -> Network, and the compile step run before each run.
+
+Compilation is lazy: nothing is built until ``run``; afterwards it is redone only when the
+network changed (parameters, connections, recording, sources). A change after a run keeps the
+emulator's state when the new image places the same cores.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from pyNN.parameters import Sequence
+
+from ..backends.emulator import Emulator
+from ..image import build_image
+from ..mapping import map_network
+from ..network import (
+    CurrentSourceSpec,
+    Network,
+    PopulationSpec,
+    ProjectionSpec,
+    RecordSpec,
+    validate,
+)
+from .simulator import Compiled, State, evaluate
+
+
+def compile_state(state: State) -> None:
+    """Bring the compiled stages up to date with the PyNN objects."""
+    if not state.dirty and state.compiled is not None:
+        return
+    timings = {}
+    start = time.perf_counter()
+    network = validate(build_network(state))
+    timings["network"] = time.perf_counter() - start
+    start = time.perf_counter()
+    mapping = map_network(network)
+    timings["mapping"] = time.perf_counter() - start
+    start = time.perf_counter()
+    image = build_image(network, mapping)
+    timings["image"] = time.perf_counter() - start
+    old = state.compiled
+    start = time.perf_counter()
+    if old is not None and old.emulator.step > 0:
+        old.emulator.reload(image)
+        emulator = old.emulator
+    else:
+        emulator = Emulator(image)
+    timings["load"] = time.perf_counter() - start
+    state.compiled = Compiled(network, mapping, image, emulator, timings=timings)
+    state.dirty = False
+    if state.reports:
+        from ..reports import write_reports
+
+        write_reports(state.compiled, state.reports)
+
+
+def build_network(state: State) -> Network:
+    """The frozen Network described by the current PyNN objects."""
+    pops = tuple(_population(p, state) for p in state.populations)
+    projections = tuple(spec for prj in state.projections for spec in _projections(prj))
+    sources = tuple(_current_source(i, s) for i, s in enumerate(state.current_sources))
+    return Network(state.dt, pops, projections, sources, state.machine, state.seed)
+
+
+def _population(pop: object, state: State) -> PopulationSpec:
+    model = pop.celltype.__class__.__name__
+    size = pop.size
+    params, spike_times = {}, None
+    for name, value in pop._parameters.items():
+        if name == "spike_times":
+            spike_times = tuple(np.asarray(s.value if isinstance(s, Sequence) else s,
+                                           dtype=float)
+                                for s in _as_object_array(value, size))
+        else:
+            params[name] = evaluate(value, size)
+    initial = {name: evaluate(value, size) for name, value in pop.initial_values.items()}
+    record = {}
+    for variable, ids in pop.recorder.recorded.items():
+        if ids:
+            idx = np.sort(pop.id_to_index(np.array(sorted(ids), dtype=int))).reshape(-1)
+            record[variable.name] = RecordSpec(idx, float(pop.recorder.sampling_interval))
+    per_core = pop.max_neurons_per_core or state.max_neurons_per_core.get(model)
+    return PopulationSpec(pop.label, model, size, params, initial, spike_times, record,
+                          per_core)
+
+
+def _as_object_array(value: object, size: int) -> list:
+    from lazyarray import larray
+
+    if isinstance(value, larray):
+        value = value.evaluate(simplify=False)
+    if isinstance(value, Sequence):
+        return [value] * size
+    return list(np.asarray(value, dtype=object).reshape(-1)) if np.ndim(value) else [value] * size
+
+
+def _root(population: object, indices: np.ndarray) -> list[tuple[object, np.ndarray,
+                                                                  np.ndarray]]:
+    """Split indices into an Assembly/view into (root population, root indices, positions)."""
+    from pyNN.common import Assembly, PopulationView
+
+    if isinstance(population, Assembly):
+        out = []
+        bounds = np.cumsum([0] + [p.size for p in population.populations])
+        for k, member in enumerate(population.populations):
+            sel = np.flatnonzero((indices >= bounds[k]) & (indices < bounds[k + 1]))
+            for root, idx, pos in _root(member, indices[sel] - bounds[k]):
+                out.append((root, idx, sel[pos]))
+        return out
+    if isinstance(population, PopulationView):
+        root = population.grandparent
+        return [(root, np.asarray(population.index_in_grandparent(indices), dtype=np.int64)
+                 .reshape(-1), np.arange(indices.size))]
+    return [(population, indices, np.arange(indices.size))]
+
+
+def _projections(prj: object) -> list[ProjectionSpec]:
+    out = []
+    for pre, pre_idx, pre_pos in _root(prj.pre, prj._pre_idx):
+        for post, post_idx, post_pos in _root(prj.post, prj._post_idx[pre_pos]):
+            sel = pre_pos[post_pos]
+            label = prj.label if len(out) == 0 else f"{prj.label}#{len(out)}"
+            out.append(ProjectionSpec(label, pre.label, post.label, pre_idx[post_pos],
+                                      post_idx, prj._weight[sel], prj._delay[sel],
+                                      prj.receptor_type,
+                                      prj.synapse_type.__class__.__name__))
+    return out
+
+
+def _current_source(index: int, source: object) -> CurrentSourceSpec:
+    by_pop: dict[int, tuple[object, list[int]]] = {}
+    for cell in source.cell_list:
+        root = cell.parent.grandparent if hasattr(cell.parent, "grandparent") else cell.parent
+        by_pop.setdefault(id(root), (root, []))[1].append(int(root.id_to_index(cell)))
+    targets = tuple((root.label, np.unique(np.array(idx))) for root, idx in by_pop.values())
+    params = {k: (np.asarray(v, dtype=float) if np.ndim(v) else float(v))
+              for k, v in source._parameters.items()}
+    return CurrentSourceSpec(f"{source.__class__.__name__}{index}",
+                             source.__class__.__name__, params, targets)

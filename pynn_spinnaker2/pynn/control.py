@@ -1,0 +1,82 @@
+"""setup, run, reset, end and the state queries."""
+
+from __future__ import annotations
+
+from pyNN import common
+from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
+from pyNN.recording import get_io
+
+from ..machine import Machine
+from ..network.validate import MAX_DELAY_STEPS
+from . import simulator
+
+
+def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_MIN_DELAY,
+          **extra_params: object) -> int:
+    """Start a new network.
+
+    Parameters
+    ----------
+    timestep
+        Time step in ms (the chip's timer tick; 1.0 ms runs in real time on hardware).
+    min_delay
+        Smallest synaptic delay in ms (``'auto'``: one time step).
+    **extra_params
+        ``max_delay`` (ms); the machine: ``machine`` (a :class:`~pynn_spinnaker2.Machine`),
+        or ``n_chips`` / ``n_boards``; ``max_neurons_per_core`` (cell type name -> limit);
+        ``seed`` for the on-chip random number generators; ``reports`` (a folder to write
+        mapping reports to); ``progress`` (show a progress bar during runs).
+    """
+    max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
+    common.setup(timestep, min_delay, **extra_params)
+    state = simulator.state
+    state.clear()
+    state.dt = float(timestep)
+    state.min_delay = float(timestep) if min_delay == "auto" else float(min_delay)
+    state.max_delay = (MAX_DELAY_STEPS * state.dt if max_delay == "auto"
+                       else float(max_delay))
+    state.machine = _machine(extra_params)
+    state.seed = int(extra_params.get("seed", extra_params.get("rng_seed", 0)) or 0)
+    state.max_neurons_per_core = {
+        (k if isinstance(k, str) else k.__name__): int(v)
+        for k, v in dict(extra_params.get("max_neurons_per_core", {})).items()}
+    state.reports = extra_params.get("reports")
+    state.progress = bool(extra_params.get("progress", False))
+    state.clear()
+    return 0
+
+
+def _machine(extra: dict) -> Machine:
+    if extra.get("machine") is not None:
+        if not isinstance(extra["machine"], Machine):
+            raise TypeError("setup(machine=...) takes a pynn_spinnaker2.Machine")
+        return extra["machine"]
+    if extra.get("n_boards") is not None:
+        return Machine.boards(int(extra["n_boards"]))
+    return Machine.from_chips(int(extra.get("n_chips", 1)))
+
+
+def set_number_of_neurons_per_core(cell_type: object, n: int) -> None:
+    """Cap the neurons per PE of every population of ``cell_type`` (as sPyNNaker does)."""
+    name = cell_type if isinstance(cell_type, str) else getattr(cell_type, "__name__",
+                                                                type(cell_type).__name__)
+    if int(n) < 1:
+        raise ValueError(f"neurons per core for {name} must be >= 1, got {n}")
+    simulator.state.max_neurons_per_core[name] = int(n)
+    simulator.state.dirty = True
+
+
+def end(compatible_output: bool = True) -> None:
+    """Write the data asked for with ``record(..., to_file=...)`` and forget the network."""
+    for population, variables, filename in simulator.state.write_on_end:
+        io = get_io(filename)
+        population.write_data(io, variables)
+    simulator.state.write_on_end = []
+
+
+run, run_until = common.build_run(simulator)
+run_for = run
+reset = common.build_reset(simulator)
+initialize = common.initialize
+(get_current_time, get_time_step, get_min_delay, get_max_delay, num_processes,
+ rank) = common.build_state_queries(simulator)

@@ -1,0 +1,113 @@
+"""Population, PopulationView and Assembly: parameters are kept host-side as arrays (as in
+pyNN.mock) and compiled into the machine image at the next run."""
+
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common, errors
+from pyNN.parameters import ParameterSpace, simplify
+from pyNN.standardmodels import StandardCellType
+
+from . import simulator
+from .recording import Recorder
+
+
+class Assembly(common.Assembly):
+    __doc__ = common.Assembly.__doc__
+    _simulator = simulator
+
+
+class PopulationView(common.PopulationView):
+    __doc__ = common.PopulationView.__doc__
+    _assembly_class = Assembly
+    _simulator = simulator
+
+    def _get_parameters(self, *names: str) -> ParameterSpace:
+        return _get_parameters(self, names)
+
+    def _get_native_parameters(self, *names: str) -> ParameterSpace:
+        values = {}
+        for name in names:
+            value = self.parent._parameters[name]
+            if isinstance(value, np.ndarray):
+                value = value[self.mask]
+            values[name] = simplify(value)
+        return ParameterSpace(values, shape=(self.size,))
+
+    def _set_parameters(self, parameter_space: ParameterSpace) -> None:
+        for name, value in parameter_space.items():
+            try:
+                self.parent._parameters[name][self.mask] = value.evaluate(simplify=True)
+            except ValueError as exc:
+                raise errors.InvalidParameterValueError(
+                    f"{self.label}: {name} should not be of type {type(value)}") from exc
+        simulator.state.dirty = True
+
+    def _set_initial_value_array(self, variable: str, initial_values: object) -> None:
+        simulator.state.dirty = True
+
+    def _get_view(self, selector: object, label: str | None = None) -> PopulationView:
+        return PopulationView(self, selector, label)
+
+
+class Population(common.Population):
+    __doc__ = common.Population.__doc__
+    _simulator = simulator
+    _recorder_class = Recorder
+    _assembly_class = Assembly
+
+    def _create_cells(self) -> None:
+        state = simulator.state
+        ids = np.arange(state.id_counter, state.id_counter + self.size)
+        self.all_cells = np.array([simulator.ID(i) for i in ids], dtype=simulator.ID)
+        self._mask_local = np.ones(self.size, dtype=bool)
+        if isinstance(self.celltype, StandardCellType):
+            parameter_space = self.celltype.native_parameters
+        else:
+            parameter_space = self.celltype.parameter_space
+        parameter_space.shape = (self.size,)
+        parameter_space.evaluate(mask=self._mask_local, simplify=False)
+        self._parameters = parameter_space.as_dict()
+        for cell in self.all_cells:
+            cell.parent = self
+        state.id_counter += self.size
+        state.populations.append(self)
+        state.dirty = True
+        self.max_neurons_per_core: int | None = None
+
+    def set_max_neurons_per_core(self, n: int) -> None:
+        """Cap the neurons of this population that one PE simulates."""
+        if int(n) < 1:
+            raise ValueError(f"population {self.label!r}: neurons per core must be >= 1, "
+                             f"got {n}")
+        self.max_neurons_per_core = int(n)
+        simulator.state.dirty = True
+
+    def _set_initial_value_array(self, variable: str, initial_values: object) -> None:
+        simulator.state.dirty = True
+
+    def _get_view(self, selector: object, label: str | None = None) -> PopulationView:
+        return PopulationView(self, selector, label)
+
+    def _get_parameters(self, *names: str) -> ParameterSpace:
+        return _get_parameters(self, names)
+
+    def _get_native_parameters(self, *names: str) -> ParameterSpace:
+        return ParameterSpace({name: simplify(self._parameters[name]) for name in names},
+                              shape=(self.local_size,))
+
+    def _set_parameters(self, parameter_space: ParameterSpace) -> None:
+        parameter_space.evaluate(simplify=False, mask=self._mask_local)
+        for name, value in parameter_space.items():
+            self._parameters[name] = value
+        simulator.state.dirty = True
+
+
+def _get_parameters(pop: Population | PopulationView, names: tuple[str, ...]
+                    ) -> ParameterSpace:
+    celltype = pop.celltype
+    if any(name in celltype.computed_parameters() for name in names):
+        native_names = celltype.get_native_names()
+    else:
+        native_names = celltype.get_native_names(*names)
+    return celltype.reverse_translate(pop._get_native_parameters(*native_names))

@@ -1,0 +1,170 @@
+"""Projection: connectors' per-target calls are collected into flat arrays (one entry per
+synapse), never into per-synapse objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from pyNN import common
+from pyNN.core import ezip
+from pyNN.space import Space
+
+from ..errors import NetworkError
+from . import simulator
+
+
+class Connection(common.Connection):
+    """A view of one synapse of a projection (built on demand)."""
+
+    def __init__(self, projection: Projection, i: int) -> None:
+        self.projection = projection
+        self.i = i
+
+    @property
+    def presynaptic_index(self) -> int:
+        return int(self.projection._pre_idx[self.i])
+
+    @property
+    def postsynaptic_index(self) -> int:
+        return int(self.projection._post_idx[self.i])
+
+    def _get_weight(self) -> float:
+        return float(self.projection._weight[self.i])
+
+    def _set_weight(self, w: float) -> None:
+        self.projection._weight[self.i] = w
+        simulator.state.dirty = True
+
+    def _get_delay(self) -> float:
+        return float(self.projection._delay[self.i])
+
+    def _set_delay(self, d: float) -> None:
+        self.projection._delay[self.i] = d
+        simulator.state.dirty = True
+
+    weight = property(_get_weight, _set_weight)
+    delay = property(_get_delay, _set_delay)
+
+    def as_tuple(self, *attribute_names: str) -> tuple:
+        return tuple(getattr(self, name) for name in attribute_names)
+
+
+class Projection(common.Projection):
+    __doc__ = common.Projection.__doc__
+    _simulator = simulator
+
+    def __init__(self, presynaptic_population: object, postsynaptic_population: object,
+                 connector: object, synapse_type: object = None, source: str | None = None,
+                 receptor_type: str | None = None, space: Space = Space(),
+                 label: str | None = None) -> None:
+        common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
+                                   connector, synapse_type, source, receptor_type, space, label)
+        if self.label is None:
+            self.label = f"projection{Projection._nProj - 1}"
+        self._chunks: dict[str, list[np.ndarray]] = {k: [] for k in
+                                                     ("pre", "post", "weight", "delay")}
+        connector.connect(self)
+        self._pre_idx = _cat(self._chunks["pre"], np.int64)
+        self._post_idx = _cat(self._chunks["post"], np.int64)
+        self._weight = _cat(self._chunks["weight"], float)
+        self._delay = _cat(self._chunks["delay"], float)
+        del self._chunks
+        self._check_delays()
+        simulator.state.projections.append(self)
+        simulator.state.dirty = True
+
+    def _check_delays(self) -> None:
+        dt = simulator.state.dt
+        if self._delay.size and np.any(self._delay < 0):
+            raise NetworkError(f"projection {self.label!r}: negative delay "
+                               f"({self._delay.min()} ms); delays must be >= the time step "
+                               f"({dt} ms)")
+        if self._delay.size and np.any(np.round(self._delay / dt) < 1):
+            raise NetworkError(f"projection {self.label!r}: delay {self._delay.min()} ms is "
+                               f"below one time step ({dt} ms); use delays >= {dt} ms or a "
+                               f"smaller time step in sim.setup()")
+
+    def __len__(self) -> int:
+        return int(self._pre_idx.size)
+
+    @property
+    def connections(self) -> Iterator[Connection]:
+        return (Connection(self, i) for i in range(len(self)))
+
+    def _convergent_connect(self, presynaptic_indices: np.ndarray, postsynaptic_index: int,
+                            location_selector: object = None,
+                            **connection_parameters: object) -> None:
+        if location_selector is not None:
+            raise NotImplementedError(
+                f"projection {self.label!r}: multi-compartment location selectors are not "
+                f"supported on SpiNNaker 2 (point neurons only)")
+        pre = np.atleast_1d(np.asarray(presynaptic_indices, dtype=np.int64))
+        n = pre.size
+        self._chunks["pre"].append(pre)
+        self._chunks["post"].append(np.full(n, int(postsynaptic_index), dtype=np.int64))
+        for name in ("weight", "delay"):
+            value = connection_parameters.get(name)
+            if value is None:
+                raise NotImplementedError(
+                    f"projection {self.label!r}: synapse parameter {name!r} missing")
+            self._chunks[name].append(
+                np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy())
+        unknown = set(connection_parameters) - {"weight", "delay"}
+        if unknown:
+            raise NotImplementedError(f"projection {self.label!r}: synapse parameters "
+                                      f"{sorted(unknown)} are not supported (StaticSynapse "
+                                      f"has weight and delay)")
+
+    def _set_attributes(self, parameter_space: object) -> None:
+        parameter_space.evaluate(mask=(self._pre_idx, self._post_idx))
+        for name, value in parameter_space.items():
+            if name not in ("weight", "delay"):
+                raise NotImplementedError(f"projection {self.label!r}: cannot set {name!r}")
+            values = np.asarray(value, dtype=float)
+            getattr(self, f"_{name}")[:] = values
+        self._check_delays()
+        simulator.state.dirty = True
+
+    def _get_attributes_as_list(self, names: list[str]) -> list[tuple]:
+        columns = [self._attribute(name) for name in names]
+        return list(zip(*[c.tolist() for c in columns], strict=True))
+
+    def _get_attributes_as_arrays(self, names: list[str], multiple_synapses: str = "sum"
+                                  ) -> list[np.ndarray]:
+        shape = (self.pre.size, self.post.size)
+        where = (self._pre_idx, self._post_idx)
+        connected = np.zeros(shape, dtype=bool)
+        connected[where] = True
+        out = []
+        for name in names:
+            data = self._attribute(name)
+            if multiple_synapses == "last":
+                values = np.full(shape, np.nan)
+                values[where] = data
+            elif multiple_synapses == "first":
+                values = np.full(shape, np.nan)
+                values[self._pre_idx[::-1], self._post_idx[::-1]] = data[::-1]
+            else:
+                ufunc, start = {"sum": (np.add, 0.0), "min": (np.minimum, np.inf),
+                                "max": (np.maximum, -np.inf)}[multiple_synapses]
+                values = np.full(shape, start)
+                ufunc.at(values, where, data)
+                values[~connected] = np.nan
+            out.append(values)
+        return out
+
+    def _attribute(self, name: str) -> np.ndarray:
+        name = {"weights": "weight", "delays": "delay"}.get(name, name)
+        if name == "presynaptic_index":
+            return self._pre_idx
+        if name == "postsynaptic_index":
+            return self._post_idx
+        if name in ("weight", "delay"):
+            return getattr(self, f"_{name}")
+        raise NotImplementedError(f"projection {self.label!r} has no attribute {name!r}; "
+                                  f"StaticSynapse has weight and delay")
+
+
+def _cat(chunks: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(chunks).astype(dtype) if chunks else np.zeros(0, dtype=dtype)

@@ -1,0 +1,74 @@
+"""PyNN Recorder: reads the emulator's raw recordings through the image's index map."""
+
+from __future__ import annotations
+
+import numpy as np
+from pyNN import recording
+
+from ..recording.neo import population_signal, population_spikes
+from . import simulator
+
+
+class Recorder(recording.Recorder):
+    _simulator = simulator
+
+    def _record(self, variable: object, new_ids: object, sampling_interval: float | None = None
+                ) -> None:
+        if sampling_interval is not None:
+            self.sampling_interval = sampling_interval
+        simulator.state.dirty = True
+
+    def _indices(self, ids: object) -> np.ndarray:
+        return np.asarray(self.population.id_to_index(np.asarray(list(ids), dtype=int)),
+                          dtype=np.int64).reshape(-1)
+
+    def _raw(self) -> tuple[list, tuple]:
+        state = simulator.state
+        if state.compiled is None:
+            return [], ()
+        return state.recordings(), state.compiled.image.index_map
+
+    def _get_spiketimes(self, ids: object, clear: bool = False
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        recs, index_map = self._raw()
+        wanted = self._indices(ids)
+        if not recs:
+            return np.zeros(0, dtype=int), np.zeros(0)
+        idx, times = population_spikes(recs, index_map, self.population.label,
+                                       simulator.state.dt)
+        # After clear(), a spike at exactly the clearing time belongs to the cleared data.
+        t0 = float(self._recording_start_time)
+        keep = np.isin(idx, wanted) & ((times > t0) | (t0 == 0.0))
+        order = np.lexsort((times[keep], idx[keep]))
+        ids_out = np.asarray(self.population.all_cells, dtype=int)[idx[keep][order]]
+        return ids_out, times[keep][order]
+
+    def _get_all_signals(self, variable: object, ids: object, clear: bool = False
+                         ) -> tuple[np.ndarray, None]:
+        recs, index_map = self._raw()
+        wanted = self._indices(ids)
+        if not recs or wanted.size == 0:
+            return np.zeros((0, wanted.size)), None
+        cols, data, interval = population_signal(recs, index_map, self.population.label,
+                                                 variable.name)
+        pos = np.searchsorted(cols, wanted)
+        if cols.size == 0 or np.any(pos >= cols.size) or np.any(cols[pos] != wanted):
+            raise RuntimeError(f"population {self.population.label!r}: {variable.name!r} was "
+                               f"not recorded on the machine for every requested neuron")
+        start = int(round(float(self._recording_start_time) / simulator.state.dt)) // interval
+        return data[start:, pos].astype(float), None
+
+    def _local_count(self, variable: object, filter_ids: object = None) -> dict[int, int]:
+        ids = sorted(self.filter_recorded(variable, filter_ids))
+        id_array, _ = self._get_spiketimes(ids)
+        counts = {int(i): 0 for i in ids}
+        values, n = np.unique(id_array, return_counts=True)
+        counts.update({int(v): int(c) for v, c in zip(values, n, strict=True)})
+        return counts
+
+    def _clear_simulator(self) -> None:
+        # Data before _recording_start_time (set by clear()) is filtered out when read.
+        pass
+
+    def _reset(self) -> None:
+        simulator.state.dirty = True

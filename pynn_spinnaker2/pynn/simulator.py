@@ -1,0 +1,130 @@
+"""The PyNN simulator state: the one piece of global state PyNN's API forces on a backend.
+
+It holds the PyNN objects of the current network, and, once run, the compiled stages
+(Network, Mapping, MachineImage) and the emulator executing the image. Everything else in the
+package is plain functions of explicit arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+from pyNN import common
+
+from ..machine import Machine
+
+name = "SpiNNaker2"
+logger = logging.getLogger("pynn_spinnaker2")
+
+
+class ID(int, common.IDMixin):
+    """A neuron's global ID."""
+
+    def __init__(self, n: int) -> None:
+        int.__init__(n)
+        common.IDMixin.__init__(self)
+
+
+@dataclass
+class Compiled:
+    """The stages of the last compilation (see DESIGN.md)."""
+
+    network: object
+    mapping: object
+    image: object
+    emulator: object
+    recordings: object = None
+    recordings_step: int = -1
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class State(common.control.BaseState):
+    """Simulator state: current time, the network's PyNN objects and their compiled form."""
+
+    def __init__(self) -> None:
+        common.control.BaseState.__init__(self)
+        self.mpi_rank = 0
+        self.num_processes = 1
+        self.dt = 0.1
+        self.min_delay = 0.1
+        self.max_delay = 409.5
+        self.machine = Machine()
+        self.seed = 0
+        self.max_neurons_per_core: dict[str, int] = {}
+        self.reports: str | None = None
+        self.progress = False
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget the network (called by setup and end)."""
+        self.recorders = set()
+        self.populations: list = []
+        self.projections: list = []
+        self.current_sources: list = []
+        self.id_counter = 0
+        self.segment_counter = -1
+        self.compiled: Compiled | None = None
+        self.dirty = True
+        self.write_on_end = []
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to t = 0; a new segment for the recordings."""
+        self.running = False
+        self.t = 0.0
+        self.t_start = 0
+        self.segment_counter += 1
+        if self.compiled is not None:
+            self.compiled.emulator.reset()
+            self.compiled.recordings = None
+
+    def run(self, simtime: float) -> None:
+        """Advance by ``simtime`` ms."""
+        self.run_until(self.t + simtime)
+
+    def run_until(self, tstop: float) -> None:
+        """Advance to ``tstop`` ms (rounded to the time grid)."""
+        from .compile import compile_state
+
+        compile_state(self)
+        emulator = self.compiled.emulator
+        n_steps = int(round(tstop / self.dt)) - emulator.step
+        if n_steps > 0:
+            emulator.run(n_steps, progress=_progress_bar if self.progress else None)
+        self.t = emulator.step * self.dt
+        self.running = True
+        self.compiled.recordings = None
+
+    def recordings(self) -> list:
+        """Raw recordings of the emulator, cached until the next run."""
+        if self.compiled is None:
+            return []
+        if self.compiled.recordings is None:
+            self.compiled.recordings = self.compiled.emulator.recordings()
+        return self.compiled.recordings
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 40
+    filled = int(width * done / total)
+    line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} steps"
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + line + ("\n" if done == total else ""))
+    elif done == total or (done * 10) // total != ((done - max(1, total // 100)) * 10) // total:
+        sys.stderr.write(line + "\n")  # one line per tenth when logged to a file
+    sys.stderr.flush()
+
+
+state = State()
+
+
+def evaluate(values: object, size: int) -> np.ndarray:
+    """A PyNN parameter value (LazyArray, scalar, array) as a float array of ``size``."""
+    from lazyarray import larray
+
+    if isinstance(values, larray):
+        values = values.evaluate(simplify=False)
+    return np.broadcast_to(np.asarray(values, dtype=float), (size,)).copy()
