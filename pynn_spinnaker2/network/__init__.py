@@ -9,6 +9,7 @@ from .model import (
     RecordSpec,
 )
 from .validate import validate
+from .xml_io import from_xml, load, save, to_xml
 
 __all__ = [
     "FORMAT_VERSION",
@@ -17,5 +18,9 @@ __all__ = [
     "PopulationSpec",
     "ProjectionSpec",
     "RecordSpec",
+    "from_xml",
+    "load",
+    "save",
+    "to_xml",
     "validate",
 ]

@@ -21,6 +21,8 @@ from ..network import (
     PopulationSpec,
     ProjectionSpec,
     RecordSpec,
+    from_xml,
+    to_xml,
     validate,
 )
 from .simulator import Compiled, State, evaluate
@@ -32,7 +34,8 @@ def compile_state(state: State) -> None:
         return
     timings = {}
     start = time.perf_counter()
-    network = validate(build_network(state))
+    # The run goes through the XML intermediate form, so every run tests the format.
+    network = validate(from_xml(to_xml(build_network(state))))
     timings["network"] = time.perf_counter() - start
     start = time.perf_counter()
     mapping = map_network(network)

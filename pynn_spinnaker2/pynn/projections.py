@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import numpy as np
 from pyNN import common
-from pyNN.core import ezip
 from pyNN.space import Space
 
 from ..errors import NetworkError
 from . import simulator
+from .standardmodels import StaticSynapse
 
 
 class Connection(common.Connection):
@@ -53,13 +53,15 @@ class Connection(common.Connection):
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
+    _static_synapse_class = StaticSynapse
 
     def __init__(self, presynaptic_population: object, postsynaptic_population: object,
                  connector: object, synapse_type: object = None, source: str | None = None,
-                 receptor_type: str | None = None, space: Space = Space(),
+                 receptor_type: str | None = None, space: Space | None = None,
                  label: str | None = None) -> None:
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
-                                   connector, synapse_type, source, receptor_type, space, label)
+                                   connector, synapse_type, source, receptor_type,
+                                   Space() if space is None else space, label)
         if self.label is None:
             self.label = f"projection{Projection._nProj - 1}"
         self._chunks: dict[str, list[np.ndarray]] = {k: [] for k in
