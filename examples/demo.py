@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 import pyNN.spinnaker2 as sim
+
 from pynn_spinnaker2.reports import summary
 
 

@@ -16,6 +16,8 @@ from .model import (
     CURRENT_SCHEDULE_DTYPE,
     CURRENT_SOURCE_DTYPE,
     CURRENT_TARGET_DTYPE,
+    DYNAMIC_SHIFT,
+    DYNAMICS_DTYPE,
     MPT_DTYPE,
     RECORDING_DTYPE,
     ROUTER_DTYPE,
@@ -45,9 +47,9 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
         place, key = mapping.placements[piece.index], mapping.keys[piece.index]
         sram, dram = _neuron_regions(pop, piece, network.timestep)
         sram.update(_recording_regions(pop, piece, network.timestep))
-        mpt, rows, syn = synapses.get(piece.index, _no_synapses())
+        mpt, rows, syn, dyn = synapses.get(piece.index, _no_synapses())
         sram["master_pop_table"] = mpt
-        dram["row_index"], dram["synapses"] = rows, syn
+        dram["row_index"], dram["synapses"], dram["synapse_dynamics"] = rows, syn, dyn
         sram.update(sources.get(piece.index, _no_current_sources()))
         sram["rng_seed"] = np.random.SeedSequence([network.seed, piece.index]).generate_state(
             4).astype("<u4")
@@ -119,17 +121,19 @@ def _recording_regions(pop: PopulationSpec, piece: Piece, dt: float) -> dict[str
                             else np.zeros((0, piece.size), dtype=np.uint8))}
 
 
-def _no_synapses() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (np.zeros(0, MPT_DTYPE), np.zeros(0, ROW_DTYPE), np.zeros(0, SYNAPSE_DTYPE))
+def _no_synapses() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return (np.zeros(0, MPT_DTYPE), np.zeros(0, ROW_DTYPE), np.zeros(0, SYNAPSE_DTYPE),
+            np.zeros(0, DYNAMICS_DTYPE))
 
 
 def _synaptic_matrices(network: Network, mapping: Mapping
-                       ) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                       ) -> dict[int, tuple[np.ndarray, ...]]:
     """Target piece -> (master population table, row index, synapses)."""
     dt = network.timestep
     lo = np.array([p.lo for p in mapping.pieces])
     columns: dict[str, list[np.ndarray]] = {k: [] for k in
-                                            ("src", "src_local", "tgt", "tgt_local", "w", "c")}
+                                            ("src", "src_local", "tgt", "tgt_local", "w", "c",
+                                             "dyn")}
     for proj in network.projections:
         if not len(proj):
             continue
@@ -143,7 +147,9 @@ def _synaptic_matrices(network: Network, mapping: Mapping
         columns["w"].append(proj.weight.astype(np.float32))
         delay = np.round(proj.delay / dt).astype(np.int64)
         receptor = np.full(len(proj), RECEPTOR_INDEX[proj.receptor])
-        columns["c"].append(encode_control(tgt_local, receptor, delay))
+        dynamic = proj.synapse == "TsodyksMarkramSynapse"
+        columns["c"].append(encode_control(tgt_local, receptor, delay, dynamic))
+        columns["dyn"].append(_dynamics(network, proj))
     if not columns["src"]:
         return {}
     col = {k: np.concatenate(v) for k, v in columns.items()}
@@ -156,6 +162,9 @@ def _synaptic_matrices(network: Network, mapping: Mapping
         src, src_local = col["src"][chunk], col["src_local"][chunk]
         syn = np.zeros(chunk.size, SYNAPSE_DTYPE)
         syn["weight"], syn["control"] = col["w"][chunk], col["c"][chunk]
+        dyn = col["dyn"][chunk]
+        if not np.any((syn["control"] >> DYNAMIC_SHIFT) & 1):
+            dyn = dyn[:0]
         mpt_rows, row_blocks = [], []
         start = 0
         for s in np.unique(src):
@@ -168,7 +177,22 @@ def _synaptic_matrices(network: Network, mapping: Mapping
             key = mapping.keys[int(s)]
             mpt_rows.append((key.key, key.mask, start, piece.size))
             start += piece.size
-        out[tgt] = (np.array(mpt_rows, MPT_DTYPE), np.concatenate(row_blocks), syn)
+        out[tgt] = (np.array(mpt_rows, MPT_DTYPE), np.concatenate(row_blocks), syn, dyn)
+    return out
+
+
+def _dynamics(network: Network, proj: object) -> np.ndarray:
+    """Per-synapse short-term plasticity parameters (zeros for static synapses)."""
+    out = np.zeros(len(proj), DYNAMICS_DTYPE)
+    if proj.synapse != "TsodyksMarkramSynapse":
+        return out
+    post = network.population(proj.post)
+    name = "tau_syn_E" if proj.receptor == "excitatory" else "tau_syn_I"
+    defaults = CELL_MODELS[post.model].defaults
+    # A delta-synapse target has no current to decay: the "active" resource empties at once.
+    tau = np.asarray(post.params.get(name, np.full(post.size, defaults.get(name, 1e-3))))
+    out["U"], out["tau_rec"] = proj.params["U"], proj.params["tau_rec"]
+    out["tau_facil"], out["tau_psc"] = proj.params["tau_facil"], tau[proj.post_idx]
     return out
 
 
@@ -180,13 +204,15 @@ def _no_current_sources() -> dict[str, np.ndarray]:
 
 def _source_record(kind: str, params: dict, dt: float) -> tuple[tuple, list[tuple]]:
     """(source table row without schedule offsets, schedule) of one current source."""
-    def step(t: float) -> int:
-        return int(round(float(t) / dt))
-
     never = np.iinfo(np.uint32).max
+
+    def step(t: float) -> int:
+        # Times past the end of the step counter mean "never" (PyNN's default stop is 1e12).
+        return int(min(round(float(t) / dt), never))
+
     if kind == "DCSource":
         schedule = [(step(params["start"]), params["amplitude"])]
-        if np.isfinite(params["stop"]):
+        if step(params["stop"]) < never:
             schedule.append((step(params["stop"]), 0.0))
         return (CURRENT_KINDS["schedule"], 0, never, 0, 0, 0, 0, 0, 0), schedule
     if kind == "StepCurrentSource":

@@ -15,7 +15,12 @@ Region formats (per core):
     ``ROW_DTYPE``: for each source neuron, the start and length of its synaptic row.
 ``synapses`` (DRAM)
     ``SYNAPSE_DTYPE``: a float32 weight and a control word, bits 0-15 target neuron,
-    16-19 receptor, 20-31 delay in time steps.
+    16-18 receptor, 19 "dynamic" (short-term plasticity), 20-31 delay in time steps.
+``synapse_dynamics`` (DRAM)
+    ``DYNAMICS_DTYPE``, parallel to ``synapses`` (empty when no synapse is dynamic): the
+    Tsodyks-Markram parameters U, tau_rec, tau_facil and the decay time tau_psc of the
+    target's synaptic current (NEST's ``tsodyks_synapse``). The (u, x, y) state is runtime
+    data next to it.
 ``spike_schedule`` (SSA cores)
     (step, neuron) pairs sorted by step.
 ``recording``
@@ -45,6 +50,8 @@ MPT_DTYPE = np.dtype([("key", "<u4"), ("mask", "<u4"), ("row_start", "<u4"),
                       ("n_rows", "<u4")])
 ROW_DTYPE = np.dtype([("start", "<u4"), ("length", "<u4")])
 SYNAPSE_DTYPE = np.dtype([("weight", "<f4"), ("control", "<u4")])
+DYNAMICS_DTYPE = np.dtype([("U", "<f4"), ("tau_rec", "<f4"), ("tau_facil", "<f4"),
+                           ("tau_psc", "<f4")])
 RECORDING_DTYPE = np.dtype([("variable", "S16"), ("interval", "<u4")])
 ROUTER_DTYPE = np.dtype([("key", "<u4"), ("mask", "<u4"), ("route", "<u4", (5,))])
 SCHEDULE_DTYPE = np.dtype([("step", "<u4"), ("neuron", "<u4")])
@@ -60,20 +67,24 @@ CURRENT_TARGET_DTYPE = np.dtype([("source", "<u4"), ("neuron", "<u4")])
 #: ``kind`` codes of the current source table.
 CURRENT_KINDS = {"schedule": 0, "sine": 1, "noise": 2}
 
-TARGET_BITS, RECEPTOR_SHIFT, DELAY_SHIFT = 16, 16, 20
+TARGET_BITS, RECEPTOR_SHIFT, DYNAMIC_SHIFT, DELAY_SHIFT = 16, 16, 19, 20
 N_LINKS = 6
 
 
-def encode_control(target: np.ndarray, receptor: np.ndarray, delay: np.ndarray) -> np.ndarray:
+def encode_control(target: np.ndarray, receptor: np.ndarray, delay: np.ndarray,
+                   dynamic: np.ndarray | bool = False) -> np.ndarray:
     """Pack synaptic control words."""
     return (np.asarray(target, np.uint32) | (np.asarray(receptor, np.uint32) << RECEPTOR_SHIFT)
+            | (np.asarray(dynamic, np.uint32) << DYNAMIC_SHIFT)
             | (np.asarray(delay, np.uint32) << DELAY_SHIFT))
 
 
-def decode_control(control: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unpack synaptic control words into (target, receptor, delay)."""
+def decode_control(control: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                  np.ndarray]:
+    """Unpack synaptic control words into (target, receptor, delay, dynamic)."""
     control = np.asarray(control, np.uint32)
-    return (control & 0xFFFF, (control >> RECEPTOR_SHIFT) & 0xF, control >> DELAY_SHIFT)
+    return (control & 0xFFFF, (control >> RECEPTOR_SHIFT) & 0x7, control >> DELAY_SHIFT,
+            ((control >> DYNAMIC_SHIFT) & 1).astype(bool))
 
 
 def encode_route(links: tuple[int, ...], pes: tuple[int, ...]) -> np.ndarray:

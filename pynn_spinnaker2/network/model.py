@@ -86,7 +86,10 @@ class ProjectionSpec:
     receptor
         Receptor type on the target (``excitatory``, ``inhibitory``...).
     synapse
-        Synapse type name (``StaticSynapse``).
+        Synapse type name (``StaticSynapse`` or ``TsodyksMarkramSynapse``).
+    params
+        Per-synapse parameters of the synapse type beyond weight and delay (``U``,
+        ``tau_rec``, ``tau_facil`` for ``TsodyksMarkramSynapse``).
     """
 
     label: str
@@ -98,6 +101,7 @@ class ProjectionSpec:
     delay: np.ndarray
     receptor: str = "excitatory"
     synapse: str = "StaticSynapse"
+    params: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.pre_idx.size)

@@ -8,6 +8,9 @@ from ..cells import CELL_MODELS
 from ..errors import NetworkError
 from .model import Network, PopulationSpec, ProjectionSpec
 
+#: Synapse types the cores implement -> their per-synapse parameters besides weight, delay.
+SYNAPSE_PARAMS = {"StaticSynapse": (), "TsodyksMarkramSynapse": ("U", "tau_rec", "tau_facil")}
+
 #: Largest delay, in time steps, the synaptic word can hold (12 bits).
 MAX_DELAY_STEPS = 4095
 
@@ -91,14 +94,25 @@ def _check_projection(proj: ProjectionSpec, pops: dict[str, PopulationSpec],
         raise NetworkError(f"projection {proj.label!r}: receptor type {proj.receptor!r} does "
                            f"not exist on {post.label!r} ({post.model}); use one of "
                            f"{list(model.receptors)}")
-    if proj.synapse != "StaticSynapse":
+    if proj.synapse not in SYNAPSE_PARAMS:
         raise NotImplementedError(f"projection {proj.label!r}: synapse type {proj.synapse!r} "
-                                  f"is not supported; use StaticSynapse")
+                                  f"is not supported; use one of {sorted(SYNAPSE_PARAMS)}")
+    if set(proj.params) != set(SYNAPSE_PARAMS[proj.synapse]):
+        raise NetworkError(f"projection {proj.label!r}: a {proj.synapse} needs the per-synapse "
+                           f"parameters {list(SYNAPSE_PARAMS[proj.synapse])}, got "
+                           f"{sorted(proj.params)}")
+    if proj.synapse == "TsodyksMarkramSynapse" and len(proj):
+        u, rec, fac = proj.params["U"], proj.params["tau_rec"], proj.params["tau_facil"]
+        if np.any((u <= 0) | (u > 1)) or np.any(rec <= 0) or np.any(fac < 0):
+            raise NetworkError(f"projection {proj.label!r}: TsodyksMarkramSynapse needs "
+                               f"0 < U <= 1, tau_rec > 0 and tau_facil >= 0")
     n = proj.pre_idx.size
-    for name in ("post_idx", "weight", "delay"):
-        if getattr(proj, name).shape != (n,):
+    columns = {"post_idx": proj.post_idx, "weight": proj.weight, "delay": proj.delay,
+               **proj.params}
+    for name, values in columns.items():
+        if np.shape(values) != (n,):
             raise NetworkError(f"projection {proj.label!r}: {name} has shape "
-                               f"{getattr(proj, name).shape}, expected ({n},)")
+                               f"{np.shape(values)}, expected ({n},)")
     _check_indices(proj.pre_idx, pre.size, f"projection {proj.label!r}", pre.label)
     _check_indices(proj.post_idx, post.size, f"projection {proj.label!r}", post.label)
     if n and not np.all(np.isfinite(proj.weight)):

@@ -45,6 +45,15 @@ def _q(tag: str) -> str:
     return f"{{{NS}}}{tag}"
 
 
+def _xs_double(value: float) -> str:
+    """A float as XML Schema writes doubles (INF, -INF, NaN; repr round-trips the rest)."""
+    if np.isnan(value):
+        return "NaN"
+    if np.isinf(value):
+        return "INF" if value > 0 else "-INF"
+    return repr(float(value))
+
+
 def _array(parent: etree._Element, tag: str, values: np.ndarray, name: str | None = None
            ) -> etree._Element:
     values = np.asarray(values)
@@ -55,7 +64,7 @@ def _array(parent: etree._Element, tag: str, values: np.ndarray, name: str | Non
     integer = np.issubdtype(values.dtype, np.integer)
     if values.size and np.all(values == values.flat[0]) and (
             integer or np.isfinite(values.flat[0]) or np.isinf(values.flat[0])):
-        el.set("value", repr(float(values.flat[0])))
+        el.set("value", _xs_double(float(values.flat[0])))
         if integer:
             el.set("dtype", "i8")
     else:
@@ -119,6 +128,8 @@ def to_xml(network: Network) -> bytes:
         _array(el, "post_idx", np.asarray(proj.post_idx, dtype=np.int64))
         _array(el, "weight", np.asarray(proj.weight, dtype=float))
         _array(el, "delay", np.asarray(proj.delay, dtype=float))
+        for name, values in proj.params.items():
+            _array(el, "parameter", np.asarray(values, dtype=float), name)
     for src in network.current_sources:
         el = etree.SubElement(root, _q("current_source"), label=src.label, kind=src.kind)
         for name, value in src.params.items():
@@ -165,7 +176,9 @@ def from_xml(data: bytes | str) -> Network:
                        _read_array(el.find(_q("post_idx"))),
                        _read_array(el.find(_q("weight"))).astype(float),
                        _read_array(el.find(_q("delay"))).astype(float),
-                       el.get("receptor"), el.get("synapse"))
+                       el.get("receptor"), el.get("synapse"),
+                       {p.get("name"): _read_array(p).astype(float)
+                        for p in el.iterfind(_q("parameter"))})
         for el in root.iterfind(_q("projection")))
     sources = tuple(_read_source(el) for el in root.iterfind(_q("current_source")))
     return Network(float(root.get("timestep")), pops, projections, sources,

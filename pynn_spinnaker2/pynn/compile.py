@@ -125,10 +125,11 @@ def _projections(prj: object) -> list[ProjectionSpec]:
         for post, post_idx, post_pos in _root(prj.post, prj._post_idx[pre_pos]):
             sel = pre_pos[post_pos]
             label = prj.label if len(out) == 0 else f"{prj.label}#{len(out)}"
+            extra = {k: v[sel] for k, v in prj._params.items() if k not in ("weight", "delay")}
             out.append(ProjectionSpec(label, pre.label, post.label, pre_idx[post_pos],
                                       post_idx, prj._weight[sel], prj._delay[sel],
                                       prj.receptor_type,
-                                      prj.synapse_type.__class__.__name__))
+                                      prj.synapse_type.__class__.__name__, extra))
     return out
 
 

@@ -28,11 +28,18 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_M
         mapping reports to); ``progress`` (show a progress bar during runs).
     """
     max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
+    precision = extra_params.get("spike_precision", "on_grid")
+    if precision != "on_grid":
+        raise NotImplementedError(
+            f"spike_precision={precision!r}: SpiNNaker 2 cores step on a fixed time grid and "
+            f"send spikes at grid times; use spike_precision='on_grid' (the default) or a "
+            f"smaller timestep")
     common.setup(timestep, min_delay, **extra_params)
     state = simulator.state
     state.clear()
     state.dt = float(timestep)
     state.min_delay = float(timestep) if min_delay == "auto" else float(min_delay)
+    state.min_delay_auto = min_delay == "auto"
     state.max_delay = (MAX_DELAY_STEPS * state.dt if max_delay == "auto"
                        else float(max_delay))
     state.machine = _machine(extra_params)
@@ -78,5 +85,15 @@ run, run_until = common.build_run(simulator)
 run_for = run
 reset = common.build_reset(simulator)
 initialize = common.initialize
-(get_current_time, get_time_step, get_min_delay, get_max_delay, num_processes,
+(get_current_time, get_time_step, _get_min_delay, get_max_delay, num_processes,
  rank) = common.build_state_queries(simulator)
+
+
+def get_min_delay() -> float:
+    """The smallest synaptic delay (ms): with ``min_delay='auto'``, that of the network once
+    it has connections, else one time step."""
+    state = simulator.state
+    delays = [p._delay.min() for p in state.projections if len(p)]
+    if getattr(state, "min_delay_auto", True) and delays:
+        return float(min(delays))
+    return state.min_delay

@@ -75,6 +75,12 @@ class StepCurrentSource(SpiNNaker2CurrentSource, electrodes.StepCurrentSource):
             raise ValueError("StepCurrentSource: times must be >= 0 ms")
         if np.any(np.diff(times) <= 0):
             raise ValueError("StepCurrentSource: times must be strictly increasing")
+        # The cores change the current on time-step boundaries: round to the grid, and of
+        # times that round together keep the last amplitude, as NEURON and Brian 2 do.
+        grid = np.rint(times / state.dt) * state.dt
+        last = np.flatnonzero(np.r_[grid[1:] != grid[:-1], True]) if grid.size else grid
+        self._parameters["times"] = grid[last.astype(int)]
+        self._parameters["amplitudes"] = amplitudes[last.astype(int)]
 
 
 class ACSource(SpiNNaker2CurrentSource, electrodes.ACSource):

@@ -68,6 +68,7 @@ class Population(common.Population):
         parameter_space.shape = (self.size,)
         parameter_space.evaluate(mask=self._mask_local, simplify=False)
         self._parameters = parameter_space.as_dict()
+        _check_spike_times(self.label, self._parameters)
         for cell in self.all_cells:
             cell.parent = self
         state.id_counter += self.size
@@ -98,9 +99,22 @@ class Population(common.Population):
 
     def _set_parameters(self, parameter_space: ParameterSpace) -> None:
         parameter_space.evaluate(simplify=False, mask=self._mask_local)
+        _check_spike_times(self.label, dict(parameter_space.items()))
         for name, value in parameter_space.items():
             self._parameters[name] = value
         simulator.state.dirty = True
+
+
+def _check_spike_times(label: str, parameters: dict) -> None:
+    """SpikeSourceArray times must be sorted: the core walks them in order."""
+    if "spike_times" not in parameters:
+        return
+    for i, times in enumerate(np.atleast_1d(parameters["spike_times"])):
+        values = np.asarray(getattr(times, "value", times), dtype=float)
+        if values.size > 1 and np.any(np.diff(values) < 0):
+            raise errors.InvalidParameterValueError(
+                f"population {label!r}, neuron {i}: spike times must be in increasing order, "
+                f"got {values.tolist()}")
 
 
 def _get_parameters(pop: Population | PopulationView, names: tuple[str, ...]

@@ -30,21 +30,27 @@ class Connection(common.Connection):
         return int(self.projection._post_idx[self.i])
 
     def _get_weight(self) -> float:
-        return float(self.projection._weight[self.i])
+        return float(self.projection._params["weight"][self.i])
 
     def _set_weight(self, w: float) -> None:
-        self.projection._weight[self.i] = w
+        self.projection._params["weight"][self.i] = w
         simulator.state.dirty = True
 
     def _get_delay(self) -> float:
-        return float(self.projection._delay[self.i])
+        return float(self.projection._params["delay"][self.i])
 
     def _set_delay(self, d: float) -> None:
-        self.projection._delay[self.i] = d
+        self.projection._params["delay"][self.i] = d
         simulator.state.dirty = True
 
     weight = property(_get_weight, _set_weight)
     delay = property(_get_delay, _set_delay)
+
+    def __getattr__(self, name: str) -> float:
+        params = self.__dict__["projection"]._params
+        if name in params:
+            return float(params[name][self.__dict__["i"]])
+        raise AttributeError(name)
 
     def as_tuple(self, *attribute_names: str) -> tuple:
         return tuple(getattr(self, name) for name in attribute_names)
@@ -64,13 +70,14 @@ class Projection(common.Projection):
                                    Space() if space is None else space, label)
         if self.label is None:
             self.label = f"projection{Projection._nProj - 1}"
-        self._chunks: dict[str, list[np.ndarray]] = {k: [] for k in
-                                                     ("pre", "post", "weight", "delay")}
+        self._names = ("weight", "delay") + tuple(
+            n for n in self.synapse_type.get_native_names() if n not in ("weight", "delay"))
+        self._chunks: dict[str, list[np.ndarray]] = {k: [] for k in ("pre", "post",
+                                                                     *self._names)}
         connector.connect(self)
         self._pre_idx = _cat(self._chunks["pre"], np.int64)
         self._post_idx = _cat(self._chunks["post"], np.int64)
-        self._weight = _cat(self._chunks["weight"], float)
-        self._delay = _cat(self._chunks["delay"], float)
+        self._params = {name: _cat(self._chunks[name], float) for name in self._names}
         del self._chunks
         self._check_delays()
         simulator.state.projections.append(self)
@@ -86,6 +93,14 @@ class Projection(common.Projection):
             raise NetworkError(f"projection {self.label!r}: delay {self._delay.min()} ms is "
                                f"below one time step ({dt} ms); use delays >= {dt} ms or a "
                                f"smaller time step in sim.setup()")
+
+    @property
+    def _weight(self) -> np.ndarray:
+        return self._params["weight"]
+
+    @property
+    def _delay(self) -> np.ndarray:
+        return self._params["delay"]
 
     def __len__(self) -> int:
         return int(self._pre_idx.size)
@@ -105,28 +120,36 @@ class Projection(common.Projection):
         n = pre.size
         self._chunks["pre"].append(pre)
         self._chunks["post"].append(np.full(n, int(postsynaptic_index), dtype=np.int64))
-        for name in ("weight", "delay"):
+        for name in self._names:
             value = connection_parameters.get(name)
             if value is None:
                 raise NotImplementedError(
                     f"projection {self.label!r}: synapse parameter {name!r} missing")
             self._chunks[name].append(
                 np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy())
-        unknown = set(connection_parameters) - {"weight", "delay"}
-        if unknown:
-            raise NotImplementedError(f"projection {self.label!r}: synapse parameters "
-                                      f"{sorted(unknown)} are not supported (StaticSynapse "
-                                      f"has weight and delay)")
 
     def _set_attributes(self, parameter_space: object) -> None:
-        parameter_space.evaluate(mask=(self._pre_idx, self._post_idx))
         for name, value in parameter_space.items():
-            if name not in ("weight", "delay"):
-                raise NotImplementedError(f"projection {self.label!r}: cannot set {name!r}")
-            values = np.asarray(value, dtype=float)
-            getattr(self, f"_{name}")[:] = values
+            if name not in self._params:
+                raise NotImplementedError(f"projection {self.label!r}: cannot set {name!r}; "
+                                          f"its synapses have {list(self._params)}")
+            self._params[name][:] = self._values_at_synapses(value)
         self._check_delays()
         simulator.state.dirty = True
+
+    def _values_at_synapses(self, value: object) -> np.ndarray:
+        """A lazy (pre x post) parameter evaluated at each synapse, one target at a time
+        (as the connectors do), so no full matrix is ever built."""
+        if value.is_homogeneous:
+            return np.full(len(self), float(value.evaluate(simplify=True)))
+        out = np.empty(len(self))
+        order = np.argsort(self._post_idx, kind="stable")
+        posts, starts = np.unique(self._post_idx[order], return_index=True)
+        bounds = np.r_[starts, order.size]
+        for k, j in enumerate(posts):
+            sel = order[bounds[k]:bounds[k + 1]]
+            out[sel] = np.asarray(value[self._pre_idx[sel], int(j)], dtype=float).reshape(-1)
+        return out
 
     def _get_attributes_as_list(self, names: list[str]) -> list[tuple]:
         columns = [self._attribute(name) for name in names]
@@ -162,10 +185,10 @@ class Projection(common.Projection):
             return self._pre_idx
         if name == "postsynaptic_index":
             return self._post_idx
-        if name in ("weight", "delay"):
-            return getattr(self, f"_{name}")
+        if name in self._params:
+            return self._params[name]
         raise NotImplementedError(f"projection {self.label!r} has no attribute {name!r}; "
-                                  f"StaticSynapse has weight and delay")
+                                  f"its synapses have {list(self._params)}")
 
 
 def _cat(chunks: list[np.ndarray], dtype: type) -> np.ndarray:

@@ -50,6 +50,7 @@ class State(common.control.BaseState):
         self.num_processes = 1
         self.dt = 0.1
         self.min_delay = 0.1
+        self.min_delay_auto = True
         self.max_delay = 409.5
         self.machine = Machine()
         self.seed = 0

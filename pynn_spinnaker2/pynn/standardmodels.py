@@ -34,6 +34,17 @@ class IF_cond_exp(cells.IF_cond_exp):
     translations = _identity(cells.IF_cond_exp)
 
 
+class IF_curr_alpha(cells.IF_curr_alpha):
+    __doc__ = cells.IF_curr_alpha.__doc__
+    translations = _identity(cells.IF_curr_alpha)
+    recordable = ["spikes", "v", "isyn_exc", "isyn_inh"]
+
+
+class IF_cond_alpha(cells.IF_cond_alpha):
+    __doc__ = cells.IF_cond_alpha.__doc__
+    translations = _identity(cells.IF_cond_alpha)
+
+
 class SpikeSourceArray(cells.SpikeSourceArray):
     __doc__ = cells.SpikeSourceArray.__doc__
     translations = _identity(cells.SpikeSourceArray)
@@ -57,8 +68,6 @@ def _unsupported_cell(base: type) -> type:
                                          "translations": {}})
 
 
-IF_curr_alpha = _unsupported_cell(cells.IF_curr_alpha)
-IF_cond_alpha = _unsupported_cell(cells.IF_cond_alpha)
 IF_cond_exp_gsfa_grr = _unsupported_cell(cells.IF_cond_exp_gsfa_grr)
 HH_cond_exp = _unsupported_cell(cells.HH_cond_exp)
 EIF_cond_alpha_isfa_ista = _unsupported_cell(cells.EIF_cond_alpha_isfa_ista)
@@ -78,16 +87,29 @@ class StaticSynapse(synapses.StaticSynapse):
         return state.min_delay
 
 
+class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
+    __doc__ = synapses.TsodyksMarkramSynapse.__doc__ + """
+    On SpiNNaker 2 each synapse keeps its (u, x, y) state in its synaptic row and updates it
+    when its presynaptic neuron fires, as NEST's ``tsodyks_synapse`` does, with the
+    postsynaptic current's decay time taken from the target's ``tau_syn_E``/``tau_syn_I``.
+    """
+    translations = build_translations(("weight", "weight"), ("delay", "delay"), ("U", "U"),
+                                      ("tau_rec", "tau_rec"), ("tau_facil", "tau_facil"))
+
+    def _get_minimum_delay(self) -> float:
+        return state.min_delay
+
+
 def _unsupported_synapse(base: type) -> type:
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise NotImplementedError(
-            f"{base.__name__} is not supported by pyNN.spinnaker2; use StaticSynapse")
+            f"{base.__name__} is not supported by pyNN.spinnaker2; use StaticSynapse or "
+            f"TsodyksMarkramSynapse")
 
     return type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__,
                                          "translations": {}})
 
 
-TsodyksMarkramSynapse = _unsupported_synapse(synapses.TsodyksMarkramSynapse)
 SimpleStochasticSynapse = _unsupported_synapse(synapses.SimpleStochasticSynapse)
 StochasticTsodyksMarkramSynapse = _unsupported_synapse(synapses.StochasticTsodyksMarkramSynapse)
 MultiQuantalSynapse = _unsupported_synapse(synapses.MultiQuantalSynapse)

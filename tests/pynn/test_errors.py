@@ -42,7 +42,7 @@ def test_setting_a_delay_below_one_timestep_later(sim) -> None:
         prj.set(delay=0.01)
 
 
-@pytest.mark.parametrize("name", ["HH_cond_exp", "EIF_cond_alpha_isfa_ista", "IF_curr_alpha",
+@pytest.mark.parametrize("name", ["HH_cond_exp", "EIF_cond_alpha_isfa_ista",
                                   "SpikeSourceGamma", "Izhikevich"])
 def test_unsupported_cell_type_names_supported_ones(sim, name: str) -> None:
     with pytest.raises(NotImplementedError, match=f"{name}.*IF_curr_exp"):
@@ -50,8 +50,8 @@ def test_unsupported_cell_type_names_supported_ones(sim, name: str) -> None:
 
 
 def test_unsupported_synapse_type(sim) -> None:
-    with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse.*StaticSynapse"):
-        sim.TsodyksMarkramSynapse(U=0.5)
+    with pytest.raises(NotImplementedError, match="SimpleStochasticSynapse.*StaticSynapse"):
+        sim.SimpleStochasticSynapse(p=0.5)
     with pytest.raises(NotImplementedError, match="STDPMechanism.*StaticSynapse"):
         sim.STDPMechanism(weight=0.1)
 
@@ -99,3 +99,10 @@ def test_recording_unknown_variable(sim) -> None:
     a = sim.Population(2, sim.IF_curr_exp(), label="a")
     with pytest.raises(pynn_errors.RecordingError):
         a.record("gsyn_exc")
+
+
+def test_off_grid_spike_precision_is_refused() -> None:
+    import pyNN.spinnaker2 as sim
+
+    with pytest.raises(NotImplementedError, match="off_grid.*on_grid"):
+        sim.setup(timestep=0.1, spike_precision="off_grid")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...errors import ImageError
-from ...image.model import CURRENT_KINDS, MachineImage, decode_control
+from ...image.model import CURRENT_KINDS, DYNAMICS_DTYPE, MachineImage, decode_control
 from ..raw import CoreRecording, Signal
 from .kernels import NEURON_KERNELS
 from .router import Router
@@ -119,7 +119,7 @@ class Emulator:
         """Per source neuron, every synapse its packets reach, as flat CSR arrays."""
         router = Router(image)
         where = {(c.chip, c.pe): i for i, c in enumerate(image.cores)}
-        src_l, tgt_l, delay_l, rec_l, w_l = [], [], [], [], []
+        src_l, tgt_l, delay_l, rec_l, w_l, dyn_l = [], [], [], [], [], []
         for s, core in enumerate(image.cores):
             if core.n_neurons == 0:
                 continue
@@ -144,7 +144,11 @@ class Emulator:
                 first = np.repeat(rows["start"].astype(np.int64), lengths)
                 within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
                 syn = target.dram["synapses"][first + within]
-                tgt, rec, delay = decode_control(syn["control"])
+                tgt, rec, delay, dynamic = decode_control(syn["control"])
+                params = target.dram.get("synapse_dynamics")
+                dyn = (params[first + within] if params is not None and params.size
+                       else np.zeros(total, DYNAMICS_DTYPE))
+                dyn_l.append((dynamic, dyn))
                 src_l.append(np.repeat(np.arange(rows.size), lengths) + self.offsets[s])
                 tgt_l.append(tgt.astype(np.int64) + self.offsets[d])
                 delay_l.append(delay.astype(np.int64))
@@ -162,13 +166,60 @@ class Emulator:
                              + np.concatenate(tgt_l)[order])
             self.syn_weight = np.concatenate(w_l)[order].astype(np.float32)
             self.syn_core = self.core_of[np.concatenate(tgt_l)[order]]
+            self._load_dynamics(np.concatenate([d[0] for d in dyn_l])[order],
+                                np.concatenate([d[1] for d in dyn_l])[order])
             counts = np.bincount(src, minlength=self.n_neurons)
         else:
             self.syn_delay = self.syn_slot = np.zeros(0, np.int64)
             self.syn_weight = np.zeros(0, np.float32)
             self.syn_core = np.zeros(0, np.int64)
+            self._load_dynamics(np.zeros(0, bool), np.zeros(0, DYNAMICS_DTYPE))
             counts = np.zeros(self.n_neurons, np.int64)
         self.syn_ptr = np.concatenate(([0], np.cumsum(counts)))
+
+    def _load_dynamics(self, dynamic: np.ndarray, params: np.ndarray) -> None:
+        """Short-term plasticity: parameters per synapse; state kept across reloads."""
+        self.syn_dynamic = dynamic
+        self.tm = {name: params[name].astype(np.float64) for name in DYNAMICS_DTYPE.names}
+        old = getattr(self, "tm_state", None)
+        if old is None or old["u"].size != dynamic.size:
+            self._reset_dynamics()
+
+    def _reset_dynamics(self) -> None:
+        n = self.syn_dynamic.size
+        # No earlier spike: the first one finds fully recovered resources (x = 1).
+        self.tm_state = {"u": np.zeros(n), "x": np.ones(n), "y": np.zeros(n),
+                         "last": np.full(n, -(1 << 40), dtype=np.int64)}
+
+    def _tsodyks_markram(self, idx: np.ndarray, now: int) -> np.ndarray:
+        """Weight factors u * x of dynamic synapses ``idx`` fired at ``now`` (NEST's
+        ``tsodyks_synapse`` update), advancing their state; a synapse listed twice (several
+        spikes in one step) is updated once per spike, in order."""
+        factor = np.empty(idx.size)
+        pending = np.arange(idx.size)
+        while pending.size:
+            _, first = np.unique(idx[pending], return_index=True)
+            take = pending[first]
+            k = idx[take]
+            s, p = self.tm_state, self.tm
+            h = (now - s["last"][k]) * self.dt
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                p_uu = np.where(p["tau_facil"][k] > 0, np.exp(-h / p["tau_facil"][k]), 0.0)
+                p_yy = np.exp(-h / p["tau_psc"][k])
+                p_zz = np.exp(-h / p["tau_rec"][k])
+                p_xy = (((p_zz - 1) * p["tau_rec"][k] - (p_yy - 1) * p["tau_psc"][k])
+                        / (p["tau_psc"][k] - p["tau_rec"][k]))
+            p_xy = np.where(np.isfinite(p_xy), p_xy, 1.0 - p_zz)
+            z = 1.0 - s["x"][k] - s["y"][k]
+            u = s["u"][k] * p_uu
+            x = s["x"][k] + p_xy * s["y"][k] + (1.0 - p_zz) * z
+            y = s["y"][k] * p_yy
+            u = u + p["U"][k] * (1.0 - u)
+            used = u * x
+            s["u"][k], s["x"][k], s["y"][k], s["last"][k] = u, x - used, y + used, now
+            factor[take] = used
+            pending = np.setdiff1d(pending, take, assume_unique=True)
+        return factor
 
     def _load_currents(self, image: MachineImage) -> None:
         """Current sources of every core, flattened with global neuron indices."""
@@ -269,6 +320,7 @@ class Emulator:
             if g.kernel == "spike_source_poisson" and g.rng is None:
                 seeds = np.concatenate([self.image.cores[i].sram["rng_seed"] for i in g.cores])
                 g.rng = np.random.default_rng(np.random.SeedSequence(seeds.tolist()))
+        self._reset_dynamics()
         n_cores = len(self.image.cores)
         self.counters = Counters(np.zeros(n_cores, np.int64), np.zeros(n_cores, np.int64),
                                  np.zeros(n_cores, np.int64))
@@ -357,7 +409,12 @@ class Emulator:
         idx = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
         slots = (now + self.syn_delay[idx]) & (self.ring_slots - 1)
         pos = slots * (self.n_receptors * self.n_neurons) + self.syn_slot[idx]
-        np.add.at(self.ring, pos, self.syn_weight[idx])
+        weight = self.syn_weight[idx]
+        dynamic = self.syn_dynamic[idx]
+        if dynamic.any():
+            weight = weight.astype(np.float64)
+            weight[dynamic] *= self._tsodyks_markram(idx[dynamic], now)
+        np.add.at(self.ring, pos, weight.astype(np.float32))
         self.counters.synaptic_events += np.bincount(self.syn_core[idx],
                                                      minlength=len(self.image.cores))
 

@@ -5,12 +5,14 @@ arrays (modified in place), the inputs arriving this step ``(receptors, n)``, an
 injected current (or None), and returns the boolean spike vector.
 """
 
-from .lif import lif_cond_exp, lif_curr_delta, lif_curr_exp
+from .lif import lif_cond_alpha, lif_cond_exp, lif_curr_alpha, lif_curr_delta, lif_curr_exp
 
 NEURON_KERNELS = {
     "lif_curr_exp": lif_curr_exp,
     "lif_curr_delta": lif_curr_delta,
     "lif_cond_exp": lif_cond_exp,
+    "lif_curr_alpha": lif_curr_alpha,
+    "lif_cond_alpha": lif_cond_alpha,
 }
 
 __all__ = ["NEURON_KERNELS"]

@@ -1,0 +1,196 @@
+r"""IF_curr_alpha and IF_cond_alpha: leaky integrate-and-fire neurons with alpha-shaped
+synaptic currents or conductances.
+
+An event of weight w starts the synaptic trace :math:`s(t) = w \frac{t}{\tau}
+e^{1 - t/\tau}`, which peaks at w after :math:`\tau`. As two linear states per receptor,
+:math:`\dot{d} = -d/\tau,\ \dot{s} = d - s/\tau`, an event adds :math:`w e / \tau` to d.
+
+IF_curr_alpha integrates exactly (the propagators of NEST's ``iaf_psc_alpha``, same order of
+operations). IF_cond_alpha uses the exponential integrator of IF_cond_exp with the alpha
+conductances' exact means over the step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import CellModel, f32, refractory_steps, structured
+from .lif_cond_exp import DEFAULTS as COND_DEFAULTS
+from .lif_curr_exp import current_to_voltage
+
+CURR_DEFAULTS = {
+    "v_rest": -65.0, "cm": 1.0, "tau_m": 20.0, "tau_refrac": 0.1, "tau_syn_E": 0.3,
+    "tau_syn_I": 0.5, "i_offset": 0.0, "v_reset": -65.0, "v_thresh": -50.0,
+}
+COND_ALPHA_DEFAULTS = {**COND_DEFAULTS, "tau_syn_E": 0.3, "tau_syn_I": 0.5}
+
+
+def derivative_to_voltage(tau_m: np.ndarray, tau_syn: np.ndarray, cm: np.ndarray,
+                          dt: float) -> np.ndarray:
+    """Voltage change over one step caused by a unit alpha-derivative state (P31)."""
+    tau_m, tau_syn, cm = (np.asarray(x, dtype=float) for x in (tau_m, tau_syn, cm))
+    c = 1.0 / tau_syn - 1.0 / tau_m
+    small = np.abs(c * dt) < 1e-6
+    safe_c = np.where(small, 1.0, c)
+    general = (np.exp(-dt / tau_m) - np.exp(-dt / tau_syn) * (1 + safe_c * dt)) / (
+        cm * safe_c**2)
+    limit = dt**2 / 2 * np.exp(-dt / tau_m) / cm
+    return np.where(small, limit, general)
+
+
+def alpha_means(tau: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over one step of the trace s, per unit of s and per unit of d at the step start."""
+    tau = np.asarray(tau, dtype=float)
+    a = np.exp(-dt / tau)
+    return tau / dt * (1 - a), tau**2 / dt * (1 - a * (1 + dt / tau))
+
+
+CURR_PARAM_DTYPE = np.dtype([
+    ("v_rest", "<f4"), ("v_reset", "<f4"), ("v_thresh", "<f4"), ("i_offset", "<f4"),
+    ("decay_m", "<f4"), ("r_m", "<f4"), ("p31_e", "<f4"), ("p32_e", "<f4"), ("p31_i", "<f4"),
+    ("p32_i", "<f4"), ("decay_e", "<f4"), ("decay_i", "<f4"), ("step_e", "<f4"),
+    ("step_i", "<f4"), ("jump_e", "<f4"), ("jump_i", "<f4"), ("refrac_steps", "<i4"),
+])
+CURR_STATE_DTYPE = np.dtype([("v", "<f4"), ("isyn_exc", "<f4"), ("disyn_exc", "<f4"),
+                             ("isyn_inh", "<f4"), ("disyn_inh", "<f4"), ("refrac", "<i4")])
+COND_PARAM_DTYPE = np.dtype([
+    ("v_rest", "<f4"), ("v_reset", "<f4"), ("v_thresh", "<f4"), ("i_offset", "<f4"),
+    ("cm", "<f4"), ("g_leak", "<f4"), ("e_rev_e", "<f4"), ("e_rev_i", "<f4"),
+    ("decay_e", "<f4"), ("decay_i", "<f4"), ("step_e", "<f4"), ("step_i", "<f4"),
+    ("jump_e", "<f4"), ("jump_i", "<f4"), ("mean_e", "<f4"), ("mean_de", "<f4"),
+    ("mean_i", "<f4"), ("mean_di", "<f4"), ("dt", "<f4"), ("refrac_steps", "<i4"),
+])
+COND_STATE_DTYPE = np.dtype([("v", "<f4"), ("gsyn_exc", "<f4"), ("dgsyn_exc", "<f4"),
+                             ("gsyn_inh", "<f4"), ("dgsyn_inh", "<f4"), ("refrac", "<i4")])
+
+
+def _synapse_columns(p: dict[str, np.ndarray], dt: float) -> dict[str, np.ndarray]:
+    return {
+        "decay_e": f32(np.exp(-dt / p["tau_syn_E"])), "decay_i": f32(np.exp(-dt / p["tau_syn_I"])),
+        "step_e": f32(dt * np.exp(-dt / p["tau_syn_E"])),
+        "step_i": f32(dt * np.exp(-dt / p["tau_syn_I"])),
+        "jump_e": f32(np.e / p["tau_syn_E"]), "jump_i": f32(np.e / p["tau_syn_I"]),
+    }
+
+
+def build_curr_params(p: dict[str, np.ndarray], dt: float) -> np.ndarray:
+    """The IF_curr_alpha neuron region."""
+    decay_m = np.exp(-dt / p["tau_m"])
+    return structured(
+        CURR_PARAM_DTYPE, len(p["tau_m"]), v_rest=f32(p["v_rest"]),
+        v_reset=f32(p["v_reset"]), v_thresh=f32(p["v_thresh"]), i_offset=f32(p["i_offset"]),
+        decay_m=f32(decay_m), r_m=f32(p["tau_m"] / p["cm"] * (1.0 - decay_m)),
+        p31_e=f32(derivative_to_voltage(p["tau_m"], p["tau_syn_E"], p["cm"], dt)),
+        p32_e=f32(current_to_voltage(p["tau_m"], p["tau_syn_E"], p["cm"], dt)),
+        p31_i=f32(derivative_to_voltage(p["tau_m"], p["tau_syn_I"], p["cm"], dt)),
+        p32_i=f32(current_to_voltage(p["tau_m"], p["tau_syn_I"], p["cm"], dt)),
+        refrac_steps=refractory_steps(p["tau_refrac"], dt), **_synapse_columns(p, dt),
+    )
+
+
+def build_cond_params(p: dict[str, np.ndarray], dt: float) -> np.ndarray:
+    """The IF_cond_alpha neuron region."""
+    mean_e, mean_de = alpha_means(p["tau_syn_E"], dt)
+    mean_i, mean_di = alpha_means(p["tau_syn_I"], dt)
+    return structured(
+        COND_PARAM_DTYPE, len(p["tau_m"]), v_rest=f32(p["v_rest"]),
+        v_reset=f32(p["v_reset"]), v_thresh=f32(p["v_thresh"]), i_offset=f32(p["i_offset"]),
+        cm=f32(p["cm"]), g_leak=f32(p["cm"] / p["tau_m"]), e_rev_e=f32(p["e_rev_E"]),
+        e_rev_i=f32(p["e_rev_I"]), mean_e=f32(mean_e), mean_de=f32(mean_de),
+        mean_i=f32(mean_i), mean_di=f32(mean_di), dt=f32(dt),
+        refrac_steps=refractory_steps(p["tau_refrac"], dt), **_synapse_columns(p, dt),
+    )
+
+
+def build_curr_state(initial: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:
+    """The IF_curr_alpha state region at t = 0."""
+    n = len(initial["v"])
+    return structured(CURR_STATE_DTYPE, n, v=f32(initial["v"]),
+                      isyn_exc=f32(initial.get("isyn_exc", np.zeros(n))),
+                      isyn_inh=f32(initial.get("isyn_inh", np.zeros(n))), refrac=0)
+
+
+def build_cond_state(initial: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:
+    """The IF_cond_alpha state region at t = 0."""
+    n = len(initial["v"])
+    return structured(COND_STATE_DTYPE, n, v=f32(initial["v"]),
+                      gsyn_exc=f32(initial.get("gsyn_exc", np.zeros(n))),
+                      gsyn_inh=f32(initial.get("gsyn_inh", np.zeros(n))), refrac=0)
+
+
+def _alpha_synapses(p: dict[str, np.ndarray], s: dict[str, np.ndarray], names: tuple[str, str],
+                    inputs: np.ndarray, dt: float) -> None:
+    """Advance both receptors' (trace, derivative) one step, then add this step's events."""
+    for k, (tau, suffix) in enumerate(((p["tau_syn_E"], "exc"), (p["tau_syn_I"], "inh"))):
+        trace, deriv = f"{names[0]}_{suffix}", f"{names[1]}_{suffix}"
+        a = np.exp(-dt / tau)
+        s[trace] = dt * a * s[deriv] + a * s[trace]
+        s[deriv] = a * s[deriv] + np.e / tau * inputs[k]
+
+
+def _finish(p: dict[str, np.ndarray], s: dict[str, np.ndarray], v_free: np.ndarray,
+            dt: float) -> np.ndarray:
+    active = s["refrac"] == 0
+    v = np.where(active, v_free, s["v"])
+    refrac = np.where(active, 0, s["refrac"] - 1)
+    spiked = v >= p["v_thresh"]
+    s["v"] = np.where(spiked, p["v_reset"], v)
+    s["refrac"] = np.where(spiked, refractory_steps(p["tau_refrac"], dt), refrac)
+    return spiked
+
+
+def curr_reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
+                        inputs: np.ndarray, i_inj: np.ndarray, dt: float
+                        ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One IF_curr_alpha step in float64 from the PyNN parameters."""
+    s = dict(s)
+    decay_m = np.exp(-dt / p["tau_m"])
+    v_free = (p["v_rest"] + (s["v"] - p["v_rest"]) * decay_m
+              + p["tau_m"] / p["cm"] * (1 - decay_m) * (p["i_offset"] + i_inj))
+    for tau, suffix in ((p["tau_syn_E"], "exc"), (p["tau_syn_I"], "inh")):
+        v_free = v_free + (derivative_to_voltage(p["tau_m"], tau, p["cm"], dt)
+                           * s[f"disyn_{suffix}"]
+                           + current_to_voltage(p["tau_m"], tau, p["cm"], dt)
+                           * s[f"isyn_{suffix}"])
+    _alpha_synapses(p, s, ("isyn", "disyn"), inputs, dt)
+    return s, _finish(p, s, v_free, dt)
+
+
+def cond_reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
+                        inputs: np.ndarray, i_inj: np.ndarray, dt: float
+                        ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One IF_cond_alpha step in float64 from the PyNN parameters."""
+    s = dict(s)
+    g_leak = p["cm"] / p["tau_m"]
+    mean_e, mean_de = alpha_means(p["tau_syn_E"], dt)
+    mean_i, mean_di = alpha_means(p["tau_syn_I"], dt)
+    g_e = s["gsyn_exc"] * mean_e + s["dgsyn_exc"] * mean_de
+    g_i = s["gsyn_inh"] * mean_i + s["dgsyn_inh"] * mean_di
+    g_tot = g_leak + g_e + g_i
+    v_inf = (g_leak * p["v_rest"] + g_e * p["e_rev_E"] + g_i * p["e_rev_I"]
+             + p["i_offset"] + i_inj) / g_tot
+    v_free = v_inf + (s["v"] - v_inf) * np.exp(-dt * g_tot / p["cm"])
+    _alpha_synapses(p, s, ("gsyn", "dgsyn"), inputs, dt)
+    return s, _finish(p, s, v_free, dt)
+
+
+IF_CURR_ALPHA = CellModel(
+    name="IF_curr_alpha", kernel="lif_curr_alpha", defaults=CURR_DEFAULTS,
+    initial={"v": -65.0, "isyn_exc": 0.0, "isyn_inh": 0.0},
+    receptors=("excitatory", "inhibitory"),
+    recordables={"spikes": "", "v": "v", "isyn_exc": "isyn_exc", "isyn_inh": "isyn_inh"},
+    units={"v": "mV", "isyn_exc": "nA", "isyn_inh": "nA"},
+    param_dtype=CURR_PARAM_DTYPE, state_dtype=CURR_STATE_DTYPE, build_params=build_curr_params,
+    build_state=build_curr_state, reference_step=curr_reference_step,
+)
+
+IF_COND_ALPHA = CellModel(
+    name="IF_cond_alpha", kernel="lif_cond_alpha", defaults=COND_ALPHA_DEFAULTS,
+    initial={"v": -65.0, "gsyn_exc": 0.0, "gsyn_inh": 0.0},
+    receptors=("excitatory", "inhibitory"),
+    recordables={"spikes": "", "v": "v", "gsyn_exc": "gsyn_exc", "gsyn_inh": "gsyn_inh"},
+    units={"v": "mV", "gsyn_exc": "uS", "gsyn_inh": "uS"},
+    param_dtype=COND_PARAM_DTYPE, state_dtype=COND_STATE_DTYPE, build_params=build_cond_params,
+    build_state=build_cond_state, reference_step=cond_reference_step, weight_units="uS",
+    conductance_based=True,
+)
