@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from pyNN import common
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
 from pyNN.recording import get_io
@@ -30,10 +32,11 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_M
     max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
     precision = extra_params.get("spike_precision", "on_grid")
     if precision != "on_grid":
-        raise NotImplementedError(
-            f"spike_precision={precision!r}: SpiNNaker 2 cores step on a fixed time grid and "
-            f"send spikes at grid times; use spike_precision='on_grid' (the default) or a "
-            f"smaller timestep")
+        # Scripts ask for it to be precise; they still run, but must know they are not.
+        warnings.warn(
+            f"spike_precision={precision!r}: SpiNNaker 2 cores step on a fixed time grid, so "
+            f"spike times are multiples of the time step ({timestep} ms); use a smaller "
+            f"timestep for more precise times", stacklevel=2)
     common.setup(timestep, min_delay, **extra_params)
     state = simulator.state
     state.clear()
