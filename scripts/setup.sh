@@ -14,6 +14,4 @@ if [ "${SKIP_NEST:-0}" != "1" ]; then
     .venv/bin/python -m pip install --quiet "nest-simulator==3.10.0" "numpy<2.1" \
         || echo "setup: nest-simulator not installed; the NEST comparison tests will skip"
 fi
-if [ -f tools/fetch_pynn_tests.py ]; then
-    .venv/bin/python tools/fetch_pynn_tests.py
-fi
+.venv/bin/python tools/fetch_pynn_sdist.py
