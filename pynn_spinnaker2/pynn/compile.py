@@ -45,9 +45,15 @@ def compile_state(state: State) -> None:
     timings["image"] = time.perf_counter() - start
     old = state.compiled
     start = time.perf_counter()
-    if old is not None and old.emulator.step > 0:
-        old.emulator.reload(image)
+    if old is not None and old.emulator.same_layout(image):
+        old.emulator.reload(image)  # keeps the state, the time and the random streams
         emulator = old.emulator
+    elif old is not None and old.emulator.step > 0:
+        raise NotImplementedError(
+            "the network's populations or their placement changed after sim.run() (a new "
+            "population, a new neurons-per-core limit, or new recordings of a spike source); "
+            "the cores cannot be re-laid-out in mid-run: call sim.reset() first, or create "
+            "everything before the first run")
     else:
         emulator = Emulator(image)
     timings["load"] = time.perf_counter() - start

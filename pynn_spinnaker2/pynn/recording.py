@@ -26,6 +26,13 @@ class Recorder(recording.Recorder):
         state = simulator.state
         if state.compiled is None:
             return [], ()
+        if state.dirty:
+            # Recording set-up changed since the last run: load it, so what is read matches
+            # what was asked for (NaN where nothing was recorded yet).
+            from .compile import compile_state
+
+            compile_state(state)
+            state.compiled.recordings = None
         return state.recordings(), state.compiled.image.index_map
 
     def _get_spiketimes(self, ids: object, clear: bool = False

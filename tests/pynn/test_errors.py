@@ -107,3 +107,11 @@ def test_off_grid_spike_precision_warns() -> None:
     with pytest.warns(UserWarning, match="off_grid.*multiples of the time step"):
         sim.setup(timestep=0.1, spike_precision="off_grid")
     sim.end()
+
+
+def test_new_population_after_run_asks_for_reset(sim) -> None:
+    sim.Population(2, sim.IF_curr_exp(), label="first")
+    sim.run(5.0)
+    sim.Population(2, sim.IF_curr_exp(), label="second")
+    with pytest.raises(NotImplementedError, match="sim.reset"):
+        sim.run(5.0)

@@ -116,3 +116,29 @@ def test_changing_parameters_between_runs(sim) -> None:
     v = pop.get_data().segments[0].filter(name="v")[0].magnitude[:, 0]
     assert np.all(v[:101] == -65.0)
     assert v[102] > -65.0
+
+
+def test_recording_started_mid_run_is_nan_before(sim) -> None:
+    """Recording asked for after a run: the signal still starts at t = 0, with NaN for the
+    time nothing was recorded, never shifted in time."""
+    pop = sim.Population(2, sim.IF_curr_exp(i_offset=0.5), label="late")
+    pop[0:1].record("v")
+    sim.run(10.0)
+    pop.record("v")
+    sim.run(10.0)
+    v = pop.get_data().segments[0].filter(name="v")[0]
+    assert v.shape == (201, 2)
+    assert np.all(np.isfinite(v.magnitude[:, 0]))
+    assert np.all(np.isnan(v.magnitude[:100, 1])) and np.all(np.isfinite(v.magnitude[100:, 1]))
+    np.testing.assert_allclose(v.magnitude[100:, 1], v.magnitude[100:, 0])
+
+
+def test_initialize_mid_run_sets_the_state_now(sim) -> None:
+    pop = sim.Population(2, sim.IF_curr_exp(), label="init")
+    pop.record("v")
+    sim.run(10.0)
+    pop.initialize(v=np.array([-65.0, -55.0]))  # only neuron 1 changes
+    sim.run(10.0)
+    v = pop.get_data().segments[0].filter(name="v")[0].magnitude
+    assert np.all(v[:, 0] == -65.0)
+    assert v[100, 1] == -65.0 and v[101, 1] > -55.5 and v[101, 1] < -55.0

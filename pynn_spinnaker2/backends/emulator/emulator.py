@@ -92,8 +92,15 @@ class Emulator:
         self.ring_slots = max((c.sram["input_ring"].shape[0] for c in image.cores
                                if "input_ring" in c.sram), default=1)
 
-    def _structure(self, image: MachineImage) -> list[tuple]:
-        return [(c.chip, c.pe, c.kernel, c.n_neurons, c.key, c.mask) for c in image.cores]
+    @staticmethod
+    def _structure(image: MachineImage) -> list[tuple]:
+        return [(c.chip, c.pe, c.kernel, c.n_neurons, c.key, c.mask,
+                 c.sram["input_ring"].shape if "input_ring" in c.sram else None)
+                for c in image.cores]
+
+    def same_layout(self, image: MachineImage) -> bool:
+        """True when ``image`` places the same cores, so :meth:`reload` can take it."""
+        return self._structure(image) == self._structure(self.image)
 
     def _load(self, image: MachineImage) -> None:
         """Read parameters, synapses, sources and recording set-up from the image."""
@@ -337,16 +344,47 @@ class Emulator:
         ImageError
             When the new image places different cores (then build a new Emulator).
         """
-        if self._structure(image) != self._structure(self.image):
+        if not self.same_layout(image):
             raise ImageError("the new image has a different core layout; it needs a new "
                              "Emulator")
-        old_probes = self.probes
+        old_probes, old_samples, old_image = self.probes, self._samples, self.image
         self._load(image)
-        for key in self.probes:
-            if key not in old_probes:
-                self._samples[key] = []
-            elif not np.array_equal(self.probes[key], old_probes[key]):
-                raise ImageError("recorded neurons changed during a run; call reset() first")
+        self._write_changed_state(old_image, image)
+        if self.step == 0:
+            self.reset()  # nothing has run: the initial state comes from the new image
+            return
+        self._samples = {key: self._carry_samples(key, old_probes.get(key),
+                                                  old_samples.get(key, []))
+                         for key in self.probes}
+
+    def _write_changed_state(self, old: MachineImage, new: MachineImage) -> None:
+        """Where the host wrote a new initial state mid-run (PyNN's ``initialize``), the
+        neurons take it now, as NEST does; untouched neurons keep their running state."""
+        for g in self.groups:
+            for i in g.cores:
+                before, after = old.cores[i].sram["neuron_state"], new.cores[i].sram["neuron_state"]
+                lo = self.offsets[i] - g.lo
+                for name in after.dtype.names or ():
+                    changed = np.flatnonzero(before[name] != after[name])
+                    if changed.size:
+                        g.state[name][lo + changed] = after[name][changed]
+
+    def _carry_samples(self, key: tuple[int, str, int], old_probe: np.ndarray | None,
+                       old: list[np.ndarray]) -> list[np.ndarray]:
+        """Samples of a probe whose neurons changed mid-run: what was recorded is kept, and
+        samples from before a neuron was recorded are NaN, so every signal still starts at
+        step 0 (nothing is silently shifted in time)."""
+        probe = self.probes[key]
+        if old_probe is not None and np.array_equal(probe, old_probe):
+            return old
+        n_due = self.step // key[2] + 1
+        grid = np.full((n_due, probe.size), np.nan, dtype=np.float32)
+        if old_probe is not None and old:
+            cols = np.searchsorted(probe, old_probe)
+            grid[:len(old), cols] = np.vstack(old)
+        if self.step % key[2] == 0:
+            grid[-1] = self.groups[key[0]].state[key[1]][probe]
+        return list(grid)
 
     def run(self, n_steps: int, progress: Callable[[int, int], None] | None = None) -> None:
         """Advance ``n_steps`` time steps.
