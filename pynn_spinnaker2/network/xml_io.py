@@ -152,8 +152,9 @@ def from_xml(data: bytes | str) -> Network:
     if isinstance(data, str):
         data = data.encode("utf-8")
     try:
-        root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False,
-                                                             no_network=True))
+        # huge_tree: connection lists of millions of synapses are long text nodes.
+        root = etree.fromstring(data, parser=etree.XMLParser(
+            resolve_entities=False, no_network=True, huge_tree=True))
     except etree.XMLSyntaxError as exc:
         raise FormatError(f"not well-formed XML: {exc}") from exc
     version = root.get("version")

@@ -42,9 +42,16 @@ def _load_scenarios() -> list:
     return [importlib.import_module(f"scenarios.{name}") for name in names]
 
 
-for _module in _load_scenarios():
+_MODULES = _load_scenarios()
+for _module in _MODULES:
     for _name, _test in list(vars(_module).items()):
         if _name.startswith("test_") and callable(_test):
             if _name in SKIPS:
                 _test = pytest.mark.skip(reason=SKIPS[_name])(_test)
             globals()[f"test_{_module.__name__.split('.')[-1][5:]}__{_name[5:]}"] = _test
+
+
+def test_skip_list_names_real_tests() -> None:
+    """A misspelt entry would silently skip nothing."""
+    collected = {name for module in _MODULES for name in vars(module)}
+    assert set(SKIPS) <= collected, set(SKIPS) - collected
