@@ -16,6 +16,7 @@ import resource
 import time
 
 import pyNN.spinnaker2 as sim
+
 from pynn_spinnaker2.pynn.compile import compile_state
 from pynn_spinnaker2.pynn.simulator import state
 from pynn_spinnaker2.reports import summary
