@@ -65,15 +65,38 @@ def compile_state(state: State) -> None:
         write_reports(state.compiled, state.reports)
 
 
+def unique_labels(objects: list) -> dict[int, str]:
+    """``id(obj)`` -> a label unique among ``objects``.
+
+    PyNN lets two populations (or projections) share a label, but the Network names each
+    part by its label, so the second and later of a repeated label get ``#1``, ``#2``...
+    """
+    seen: dict[str, int] = {}
+    out = {}
+    for obj in objects:
+        n = seen.get(obj.label, 0)
+        seen[obj.label] = n + 1
+        out[id(obj)] = obj.label if n == 0 else f"{obj.label}#{n}"
+    return out
+
+
+def network_label(population: object, state: State) -> str:
+    """The label a root population has in the Network built from ``state``."""
+    return unique_labels(state.populations)[id(population)]
+
+
 def build_network(state: State) -> Network:
     """The frozen Network described by the current PyNN objects."""
-    pops = tuple(_population(p, state) for p in state.populations)
-    projections = tuple(spec for prj in state.projections for spec in _projections(prj))
-    sources = tuple(_current_source(i, s) for i, s in enumerate(state.current_sources))
+    labels = unique_labels(state.populations)
+    pops = tuple(_population(p, state, labels[id(p)]) for p in state.populations)
+    prj_labels = unique_labels(state.projections)
+    projections = tuple(spec for prj in state.projections
+                        for spec in _projections(prj, prj_labels[id(prj)], labels))
+    sources = tuple(_current_source(i, s, labels) for i, s in enumerate(state.current_sources))
     return Network(state.dt, pops, projections, sources, state.machine, state.seed)
 
 
-def _population(pop: object, state: State) -> PopulationSpec:
+def _population(pop: object, state: State, label: str) -> PopulationSpec:
     model = pop.celltype.__class__.__name__
     size = pop.size
     params, spike_times = {}, None
@@ -91,7 +114,7 @@ def _population(pop: object, state: State) -> PopulationSpec:
             idx = np.sort(pop.id_to_index(np.array(sorted(ids), dtype=int))).reshape(-1)
             record[variable.name] = RecordSpec(idx, float(pop.recorder.sampling_interval))
     per_core = pop.max_neurons_per_core or state.max_neurons_per_core.get(model)
-    return PopulationSpec(pop.label, model, size, params, initial, spike_times, record,
+    return PopulationSpec(label, model, size, params, initial, spike_times, record,
                           per_core)
 
 
@@ -125,26 +148,29 @@ def _root(population: object, indices: np.ndarray) -> list[tuple[object, np.ndar
     return [(population, indices, np.arange(indices.size))]
 
 
-def _projections(prj: object) -> list[ProjectionSpec]:
+def _projections(prj: object, label: str, pop_labels: dict[int, str]) -> list[ProjectionSpec]:
     out = []
     for pre, pre_idx, pre_pos in _root(prj.pre, prj._pre_idx):
         for post, post_idx, post_pos in _root(prj.post, prj._post_idx[pre_pos]):
             sel = pre_pos[post_pos]
-            label = prj.label if len(out) == 0 else f"{prj.label}#{len(out)}"
+            part = label if len(out) == 0 else f"{label}#part{len(out)}"
             extra = {k: v[sel] for k, v in prj._params.items() if k not in ("weight", "delay")}
-            out.append(ProjectionSpec(label, pre.label, post.label, pre_idx[post_pos],
+            out.append(ProjectionSpec(part, pop_labels[id(pre)], pop_labels[id(post)],
+                                      pre_idx[post_pos],
                                       post_idx, prj._weight[sel], prj._delay[sel],
                                       prj.receptor_type,
                                       prj.synapse_type.__class__.__name__, extra))
     return out
 
 
-def _current_source(index: int, source: object) -> CurrentSourceSpec:
+def _current_source(index: int, source: object, pop_labels: dict[int, str]
+                    ) -> CurrentSourceSpec:
     by_pop: dict[int, tuple[object, list[int]]] = {}
     for cell in source.cell_list:
         root = cell.parent.grandparent if hasattr(cell.parent, "grandparent") else cell.parent
         by_pop.setdefault(id(root), (root, []))[1].append(int(root.id_to_index(cell)))
-    targets = tuple((root.label, np.unique(np.array(idx))) for root, idx in by_pop.values())
+    targets = tuple((pop_labels[id(root)], np.unique(np.array(idx)))
+                    for root, idx in by_pop.values())
     params = {k: (np.asarray(v, dtype=float) if np.ndim(v) else float(v))
               for k, v in source._parameters.items()}
     return CurrentSourceSpec(f"{source.__class__.__name__}{index}",

@@ -18,6 +18,11 @@ class Recorder(recording.Recorder):
             self.sampling_interval = sampling_interval
         simulator.state.dirty = True
 
+    def _label(self) -> str:
+        from .compile import network_label
+
+        return network_label(self.population, simulator.state)
+
     def _indices(self, ids: object) -> np.ndarray:
         return np.asarray(self.population.id_to_index(np.asarray(list(ids), dtype=int)),
                           dtype=np.int64).reshape(-1)
@@ -41,7 +46,7 @@ class Recorder(recording.Recorder):
         wanted = self._indices(ids)
         if not recs:
             return np.zeros(0, dtype=int), np.zeros(0)
-        idx, times = population_spikes(recs, index_map, self.population.label,
+        idx, times = population_spikes(recs, index_map, self._label(),
                                        simulator.state.dt)
         # After clear(), a spike at exactly the clearing time belongs to the cleared data.
         t0 = float(self._recording_start_time)
@@ -56,7 +61,7 @@ class Recorder(recording.Recorder):
         wanted = self._indices(ids)
         if not recs or wanted.size == 0:
             return np.zeros((0, wanted.size)), None
-        cols, data, interval = population_signal(recs, index_map, self.population.label,
+        cols, data, interval = population_signal(recs, index_map, self._label(),
                                                  variable.name)
         pos = np.searchsorted(cols, wanted)
         if cols.size == 0 or np.any(pos >= cols.size) or np.any(cols[pos] != wanted):
