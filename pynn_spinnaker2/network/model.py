@@ -13,7 +13,8 @@ import numpy as np
 
 from ..machine import Machine
 
-FORMAT_VERSION = "1.0"
+#: Version of the XML form (doc/xml_format.md); readers accept any 1.x document.
+FORMAT_VERSION = "1.1"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pyNN.space import Space
 
 from ..errors import NetworkError
 from . import simulator
+from .connect import bulk_connect
 from .standardmodels import StaticSynapse
 
 
@@ -74,10 +75,17 @@ class Projection(common.Projection):
             n for n in self.synapse_type.get_native_names() if n not in ("weight", "delay"))
         self._chunks: dict[str, list[np.ndarray]] = {k: [] for k in ("pre", "post",
                                                                      *self._names)}
-        connector.connect(self)
-        self._pre_idx = _cat(self._chunks["pre"], np.int64)
-        self._post_idx = _cat(self._chunks["post"], np.int64)
-        self._params = {name: _cat(self._chunks[name], float) for name in self._names}
+        built = bulk_connect(connector, self)
+        if built is None:
+            connector.connect(self)  # PyNN's path: one _convergent_connect per target
+            self._pre_idx = _cat(self._chunks["pre"], np.int64)
+            self._post_idx = _cat(self._chunks["post"], np.int64)
+            self._params = {name: _cat(self._chunks[name], float) for name in self._names}
+        else:  # fresh arrays that nothing else refers to
+            self._pre_idx = built.pre.astype(np.int64, copy=False)
+            self._post_idx = built.post.astype(np.int64, copy=False)
+            self._params = {name: built.params[name].astype(float, copy=False)
+                            for name in self._names}
         del self._chunks
         self._check_delays()
         simulator.state.projections.append(self)

@@ -83,3 +83,132 @@ def test_clone_and_from_file_connectors(tmp_path) -> None:
     assert sorted(loaded.get(["weight", "delay"], format="list")) == [
         (0, 1, 0.3, 1.0), (5, 2, 0.4, 2.0)]
     sim.end()
+
+
+def _synapses(sim, make_connector, synapse, pre_size=30, post_size=25, same=False,
+              views=False) -> list[tuple]:
+    """Every synapse, in creation order (not sorted: the order must match too)."""
+    sim.setup(timestep=0.1)
+    pre = sim.Population(pre_size, sim.IF_curr_exp(), label="pre")
+    post = pre if same else sim.Population(post_size, sim.IF_curr_exp(), label="post")
+    if views:
+        pre, post = pre[2:pre_size - 1], post[::2]
+    prj = sim.Projection(pre, post, make_connector(sim), synapse(sim))
+    out = [tuple(c) for c in prj.get(["weight", "delay"], format="list", with_address=True)]
+    sim.end()
+    return out
+
+
+def _weights(kind: str):
+    def make(sim):
+        if kind == "normal":
+            w = sim.RandomDistribution("normal", (1.0, 0.2), rng=sim.NumpyRNG(seed=9))
+        elif kind == "clipped":
+            w = sim.RandomDistribution("normal_clipped", (1.0, 0.5, 0.0, 2.0),
+                                       rng=sim.NumpyRNG(seed=9))
+        else:
+            w = 0.25
+        d = sim.RandomDistribution("uniform", (0.2, 2.0), rng=sim.NumpyRNG(seed=4))
+        return sim.StaticSynapse(weight=w, delay=d)
+    return make
+
+
+BULK_CASES = {
+    "p_no_self": lambda sim: sim.FixedProbabilityConnector(
+        0.2, allow_self_connections=False, rng=sim.NumpyRNG(seed=1)),
+    "p_no_mutual": lambda sim: sim.FixedProbabilityConnector(
+        0.3, allow_self_connections="NoMutual", rng=sim.NumpyRNG(seed=1)),
+    "all_no_self": lambda sim: sim.AllToAllConnector(allow_self_connections=False),
+    "pre_replace": lambda sim: sim.FixedNumberPreConnector(
+        4, with_replacement=True, rng=sim.NumpyRNG(seed=2)),
+    "pre_replace_no_self": lambda sim: sim.FixedNumberPreConnector(
+        4, with_replacement=True, allow_self_connections=False, rng=sim.NumpyRNG(seed=2)),
+    "pre_random_n": lambda sim: sim.FixedNumberPreConnector(
+        sim.RandomDistribution("uniform_int", (1, 6), rng=sim.NumpyRNG(seed=8)),
+        rng=sim.NumpyRNG(seed=2)),
+    "pre_no_self": lambda sim: sim.FixedNumberPreConnector(
+        3, allow_self_connections=False, rng=sim.NumpyRNG(seed=2)),
+    "post_replace": lambda sim: sim.FixedNumberPostConnector(
+        5, with_replacement=True, rng=sim.NumpyRNG(seed=3)),
+    "post_no_self": lambda sim: sim.FixedNumberPostConnector(
+        5, allow_self_connections=False, rng=sim.NumpyRNG(seed=3)),
+    "one_to_one": lambda sim: sim.OneToOneConnector(),
+    "from_list": lambda sim: sim.FromListConnector(
+        [(3, 1, 0.5, 1.0), (0, 1, 0.2, 0.3), (2, 0, 0.1, 0.7), (3, 1, 0.5, 0.4)],
+        column_names=["weight", "delay"]),
+}
+
+
+@pytest.mark.parametrize("weights", ["constant", "normal", "clipped"])
+@pytest.mark.parametrize("same", [False, True])
+@pytest.mark.parametrize("name", sorted(BULK_CASES))
+def test_bulk_synapses_match_mock_in_order(name: str, same: bool, weights: str) -> None:
+    """The same synapses, parameters and order as pyNN.mock, for self-projections too."""
+    if name == "p_no_mutual" and not same:
+        pytest.skip("PyNN defines NoMutual only within one population")
+    make = BULK_CASES[name]
+    ours = _synapses(s2, make, _weights(weights), same=same)
+    theirs = _synapses(mock, make, _weights(weights), same=same)
+    assert len(ours) > 0
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("name", ["p_no_self", "all_no_self", "pre_replace", "post_replace"])
+def test_bulk_synapses_match_mock_between_views(name: str) -> None:
+    make = BULK_CASES[name]
+    ours = _synapses(s2, make, _weights("normal"), same=True, views=True)
+    assert ours == _synapses(mock, make, _weights("normal"), same=True, views=True)
+
+
+def test_bulk_path_is_taken_for_the_common_connectors(sim) -> None:
+    """The listed connectors never go through PyNN's per-target path."""
+    from pynn_spinnaker2.pynn import projections
+
+    pre = sim.Population(20, sim.IF_curr_exp())
+    calls = []
+    original = projections.Projection._convergent_connect
+    projections.Projection._convergent_connect = lambda self, *a, **k: calls.append(1)
+    try:
+        for name, make in BULK_CASES.items():
+            sim.Projection(pre, pre, make(sim), _weights("normal")(sim))
+            assert not calls, name
+    finally:
+        projections.Projection._convergent_connect = original
+
+
+def test_shared_rng_still_matches_mock() -> None:
+    """One RNG for connections and weights: PyNN draws the weights from a copy taken before
+    the connections, and so do we."""
+    def make_syn(sim):
+        return sim.StaticSynapse(weight=sim.RandomDistribution("uniform", (0, 1), rng=_RNG[0]))
+
+    def make_conn(sim):
+        _RNG[0] = sim.NumpyRNG(seed=6)
+        return sim.FixedProbabilityConnector(0.4, rng=_RNG[0])
+
+    _RNG: list = [None]
+    ours = _synapses(s2, make_conn, make_syn)
+    assert ours == _synapses(mock, make_conn, make_syn)
+
+
+def _weight_check_outcome(sim, weight: object, receptor: str) -> str:
+    sim.setup(timestep=0.1)
+    pre = sim.Population(6, sim.IF_curr_exp())
+    if isinstance(weight, tuple):
+        weight = sim.RandomDistribution("uniform", weight, rng=sim.NumpyRNG(seed=1))
+    try:
+        sim.Projection(pre, pre, sim.FixedProbabilityConnector(0.5, rng=sim.NumpyRNG(seed=2)),
+                       sim.StaticSynapse(weight=weight), receptor_type=receptor)
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 (the outcome itself is compared)
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        sim.end()
+
+
+@pytest.mark.parametrize("receptor", ["excitatory", "inhibitory"])
+@pytest.mark.parametrize("weight", [0.1, -0.1, (-1.0, 1.0), (0.0, 1.0), (-1.0, 0.0)])
+def test_weight_sign_checks_as_pynn_does(weight: object, receptor: str) -> None:
+    """PyNN checks weight signs per target; the bulk check raises exactly when it does."""
+    assert _weight_check_outcome(s2, weight, receptor) == _weight_check_outcome(
+        mock, weight, receptor)
