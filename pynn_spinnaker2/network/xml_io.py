@@ -117,6 +117,9 @@ def to_xml(network: Network) -> bytes:
             _array(st, "counts", np.array([len(t) for t in pop.spike_times], dtype=np.int64))
             times = [np.asarray(t, float) for t in pop.spike_times]
             _array(st, "times", np.concatenate(times) if times else np.zeros(0))
+            if pop.spike_values is not None:  # graded events: one value per event
+                values = [np.asarray(v, float) for v in pop.spike_values]
+                _array(st, "values", np.concatenate(values) if values else np.zeros(0))
         for variable, spec in pop.record.items():
             rec = etree.SubElement(el, _q("record"), variable=variable,
                                    sampling_interval=repr(float(spec.sampling_interval)))
@@ -190,7 +193,7 @@ def _read_population(el: etree._Element) -> PopulationSpec:
     size = int(el.get("size"))
     params = {p.get("name"): _read_array(p).astype(float) for p in el.iterfind(_q("parameter"))}
     initial = {p.get("name"): _read_array(p).astype(float) for p in el.iterfind(_q("initial"))}
-    spike_times = None
+    spike_times = spike_values = None
     st = el.find(_q("spike_times"))
     if st is not None:
         counts = _read_array(st.find(_q("counts"))).astype(np.int64)
@@ -199,12 +202,20 @@ def _read_population(el: etree._Element) -> PopulationSpec:
             raise FormatError(f"line {st.sourceline}: spike time counts add up to "
                               f"{counts.sum()} but {times.size} times are stored")
         spike_times = tuple(np.split(times, np.cumsum(counts)[:-1]))
+        values_el = st.find(_q("values"))
+        if values_el is not None:
+            values = _read_array(values_el).astype(float)
+            if values.size != times.size:
+                raise FormatError(f"line {values_el.sourceline}: {values.size} event values "
+                                  f"for {times.size} event times")
+            spike_values = tuple(np.split(values, np.cumsum(counts)[:-1]))
     record = {r.get("variable"): RecordSpec(_read_array(r.find(_q("indices"))),
                                             float(r.get("sampling_interval")))
               for r in el.iterfind(_q("record"))}
     per_core = el.get("max_per_core")
     return PopulationSpec(el.get("label"), el.get("model"), size, params, initial,
-                          spike_times, record, int(per_core) if per_core else None)
+                          spike_times, record, int(per_core) if per_core else None,
+                          spike_values)
 
 
 def _read_source(el: etree._Element) -> CurrentSourceSpec:
