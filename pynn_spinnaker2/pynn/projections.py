@@ -73,6 +73,10 @@ class Projection(common.Projection):
                                    Space() if space is None else space, label)
         if self.label is None:
             self.label = f"projection{Projection._nProj - 1}"
+        if label is None and self.label in {p.label for p in simulator.state.projections}:
+            # PyNN's default label is "pre→post": several projections between the same
+            # populations (gates, receptors) need distinct ones.
+            self.label = f"{self.label}#{Projection._nProj - 1}"
         self._names = ("weight", "delay") + tuple(
             n for n in self.synapse_type.get_native_names() if n not in ("weight", "delay"))
         self._chunks: dict[str, list[np.ndarray]] = {k: [] for k in ("pre", "post",
