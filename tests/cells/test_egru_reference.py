@@ -27,7 +27,7 @@ def _kernel_state(ref: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 @pytest.mark.parametrize("zoneout", [False, True])
 def test_kernel_step_matches_float64_reference(zoneout: bool) -> None:
-    """2,000 steps of 300 units, each float32 step started from the (rounded) reference
+    """1,000 steps of 300 units, each float32 step started from the (rounded) reference
     state: the same events (except within 1e-5 of the threshold, where float32 rounding
     may decide) and values, states and gates within float32 resolution; idle units
     (``wait`` > 0) hold their state and send nothing."""
@@ -41,7 +41,7 @@ def test_kernel_step_matches_float64_reference(zoneout: bool) -> None:
     state0 = MODEL.build_state(init, {**p, "first_step": start})
     ref = {name: state0[name].astype(float) for name in state0.dtype.names}
     n_events = n_close = 0
-    for _ in range(2000):
+    for _ in range(1000):
         inputs = rng.normal(0.0, 1.0, (4, n)) * (rng.random((4, n)) < 0.7)
         state = _kernel_state(ref)
         was_idle = ref["wait"] > 0
@@ -61,8 +61,8 @@ def test_kernel_step_matches_float64_reference(zoneout: bool) -> None:
             np.testing.assert_allclose(state[name][sure], ref[name][sure], rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(state["wait"], ref["wait"])
         n_events += int(events.sum())
-    assert n_events > 50_000, "the comparison must cover many events and resets"
-    assert n_close < 20
+    assert n_events > 25_000, "the comparison must cover many events and resets"
+    assert n_close < 10
 
 
 def test_reference_closed_form_single_unit() -> None:
