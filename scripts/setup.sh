@@ -15,3 +15,10 @@ if [ "${SKIP_NEST:-0}" != "1" ]; then
         || echo "setup: nest-simulator not installed; the NEST comparison tests will skip"
 fi
 .venv/bin/python tools/fetch_pynn_sdist.py
+# torch (CPU) and the Python sources of evnn-pytorch 0.2.0: the EGRU reference of the EvNN
+# comparison tests, which skip without them.
+if [ "${SKIP_TORCH:-0}" != "1" ]; then
+    { .venv/bin/python -m pip install --quiet -e ".[egru]" "numpy<2.1" \
+        && .venv/bin/python tools/fetch_evnn_sdist.py; } \
+        || echo "setup: torch or evnn-pytorch not installed; the EvNN comparison tests will skip"
+fi

@@ -36,8 +36,12 @@ class CoreRecording:
         One entry per recorded spike: the step it was emitted at and the local neuron index.
     signals
         Variable -> :class:`Signal`.
+    spike_values
+        The float32 payload of each recorded event (graded events; 1 for plain spikes), or
+        None when the run sent no graded event.
     """
 
     spike_steps: np.ndarray
     spike_neurons: np.ndarray
     signals: dict[str, Signal] = field(default_factory=dict)
+    spike_values: np.ndarray | None = None

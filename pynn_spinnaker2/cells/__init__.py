@@ -2,6 +2,8 @@
 
 from . import lif_cond_exp, lif_curr_delta, lif_curr_exp
 from .base import RECEPTOR_INDEX, CellModel
+from .egru import MODEL as EGRU
+from .graded_source import GRADED_SOURCE_ARRAY
 from .lif_alpha import IF_COND_ALPHA, IF_CURR_ALPHA
 from .spike_sources import SPIKE_SOURCE_ARRAY, SPIKE_SOURCE_POISSON
 
@@ -12,5 +14,7 @@ CELL_MODELS: dict[str, CellModel] = {
               IF_COND_ALPHA,
               SPIKE_SOURCE_ARRAY, SPIKE_SOURCE_POISSON)
 }
+# The EGRU and its graded input (graded events: float32 payloads on the packets).
+CELL_MODELS.update({m.name: m for m in (EGRU, GRADED_SOURCE_ARRAY)})
 
 __all__ = ["CELL_MODELS", "RECEPTOR_INDEX", "CellModel"]

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 #: Receptor name -> index in a PE's input ring buffer.
-RECEPTOR_INDEX = {"excitatory": 0, "inhibitory": 1}
+RECEPTOR_INDEX = {"excitatory": 0, "inhibitory": 1,
+                  # EGRU gates (cells/egru.py): their own ring rows on EGRU cores
+                  "update": 0, "reset": 1, "candidate": 2, "candidate_recurrent": 3}
 
 
 @dataclass(frozen=True)

@@ -41,11 +41,12 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
     """
     synapses = _synaptic_matrices(network, mapping)
     sources = _current_sources(network, mapping)
+    derived = _derived_params(network)
     cores = []
     for piece in mapping.pieces:
         pop = network.population(piece.population)
         place, key = mapping.placements[piece.index], mapping.keys[piece.index]
-        sram, dram = _neuron_regions(pop, piece, network.timestep)
+        sram, dram = _neuron_regions(pop, piece, network.timestep, derived.get(pop.label))
         sram.update(_recording_regions(pop, piece, network.timestep))
         mpt, rows, syn, dyn = synapses.get(piece.index, _no_synapses())
         sram["master_pop_table"] = mpt
@@ -82,11 +83,24 @@ def check_memory(image: MachineImage) -> None:
                                f"{image.machine.dram_per_chip} available; use more chips")
 
 
-def _neuron_regions(pop: PopulationSpec, piece: Piece, dt: float
+def _derived_params(network: Network) -> dict[str, dict[str, np.ndarray]]:
+    """Population -> per-neuron values its cell model derives from the whole network (the
+    EGRU's pipeline start)."""
+    out = {}
+    for pop in network.populations:
+        derive = CELL_MODELS[pop.model].extra.get("derived_params")
+        if derive is not None:
+            out[pop.label] = derive(network, pop)
+    return out
+
+
+def _neuron_regions(pop: PopulationSpec, piece: Piece, dt: float,
+                    derived: dict[str, np.ndarray] | None = None
                     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     model = CELL_MODELS[pop.model]
     sl = slice(piece.lo, piece.hi)
     params = {k: np.asarray(v, dtype=float)[sl] for k, v in pop.params.items()}
+    params.update({k: np.asarray(v)[sl] for k, v in (derived or {}).items()})
     for name, default in model.defaults.items():
         params.setdefault(name, np.full(piece.size, default, dtype=float))
     initial = {k: np.asarray(v, dtype=float)[sl] for k, v in pop.initial.items()}
@@ -100,9 +114,13 @@ def _neuron_regions(pop: PopulationSpec, piece: Piece, dt: float
         # Zero-filled at load; sized here so the SRAM check counts it.
         sram["input_ring"] = np.zeros((piece.ring_slots, len(model.receptors), piece.size),
                                       dtype="<f4")
-    if pop.spike_times is not None:
+    dram: dict[str, np.ndarray] = {}
+    if model.extra.get("regions") is not None:  # e.g. a graded source's event schedule
+        more_sram, dram = model.extra["regions"](pop, piece.lo, piece.hi, dt)
+        sram.update(more_sram)
+    elif pop.spike_times is not None:
         sram["spike_schedule"] = spike_schedule(pop.spike_times[sl], dt)
-    return sram, {}
+    return sram, dram
 
 
 def _recording_regions(pop: PopulationSpec, piece: Piece, dt: float) -> dict[str, np.ndarray]:

@@ -51,11 +51,15 @@ class PopulationSpec:
     initial
         State variable name -> array of ``size`` initial values.
     spike_times
-        For ``SpikeSourceArray``: one sorted array of spike times (ms) per neuron.
+        For ``SpikeSourceArray``: one sorted array of spike times (ms) per neuron; for
+        ``GradedSourceArray``: the event times.
     record
         Variable name -> :class:`RecordSpec`.
     max_per_core
         Upper bound on neurons per PE for this population (None: the model's default).
+    spike_values
+        For ``GradedSourceArray``: the value (payload) of each event, one array per neuron
+        parallel to ``spike_times``.
     """
 
     label: str
@@ -66,6 +70,7 @@ class PopulationSpec:
     spike_times: tuple[np.ndarray, ...] | None = None
     record: dict[str, RecordSpec] = field(default_factory=dict)
     max_per_core: int | None = None
+    spike_values: tuple[np.ndarray, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,10 @@ def validate(network: Network) -> Network:
     repeated = {n for n in names if names.count(n) > 1}
     if repeated:
         raise NetworkError(f"projection labels must be unique; repeated: {sorted(repeated)}")
+    for check in dict.fromkeys(CELL_MODELS[p.model].extra.get("check_network")
+                               for p in network.populations):
+        if check is not None:
+            check(network)  # model-specific wiring rules (the EGRU's gates)
     for proj in network.projections:
         _check_projection(proj, by_label, network.timestep)
     for src in network.current_sources:
@@ -70,6 +74,8 @@ def _check_population(pop: PopulationSpec) -> None:
         for times in pop.spike_times:
             if np.any(np.asarray(times) < 0):
                 raise NetworkError(f"population {pop.label!r}: spike times must be >= 0 ms")
+    if model.extra.get("check") is not None:
+        model.extra["check"](pop)
     for variable, spec in pop.record.items():
         if variable not in model.recordables:
             raise NetworkError(f"population {pop.label!r} ({pop.model}) cannot record "

@@ -290,6 +290,10 @@ def _write_population(root: etree._Element, pop: PopulationSpec, compress: bool)
         times = [np.asarray(t, float).reshape(-1) for t in pop.spike_times]
         _array(st, "times", np.concatenate(times) if times else np.zeros(0),
                compress=compress)
+        if pop.spike_values is not None:  # graded events: one value per event
+            values = [np.asarray(v, float).reshape(-1) for v in pop.spike_values]
+            _array(st, "values", np.concatenate(values) if values else np.zeros(0),
+                   compress=compress)
     for variable, spec in pop.record.items():
         rec = etree.SubElement(el, _q("record"), variable=variable,
                                sampling_interval=repr(float(spec.sampling_interval)))
@@ -383,7 +387,7 @@ def _read_population(el: etree._Element) -> PopulationSpec:
         if values.size != size:
             raise FormatError(f"line {el.sourceline}, population {label!r}: {name!r} has "
                               f"{values.size} values, the population {size} neurons")
-    spike_times = None
+    spike_times = spike_values = None
     st = el.find(_q("spike_times"))
     if st is not None:
         counts = _read_array(_child(st, "counts"), integer=True)
@@ -393,12 +397,19 @@ def _read_population(el: etree._Element) -> PopulationSpec:
                               f"counts ({counts.size} of them, adding up to {counts.sum()}) "
                               f"do not match {size} neurons and {times.size} times")
         spike_times = tuple(np.split(times, np.cumsum(counts)[:-1]))
+        values_el = st.find(_q("values"))
+        if values_el is not None:
+            values = _read_array(values_el, integer=False)
+            if values.size != times.size:
+                raise FormatError(f"line {values_el.sourceline}, population {label!r}: "
+                                  f"{values.size} event values for {times.size} event times")
+            spike_values = tuple(np.split(values, np.cumsum(counts)[:-1]))
     record = {r.get("variable"): RecordSpec(_read_array(_child(r, "indices"), integer=True),
                                             float(r.get("sampling_interval")))
               for r in el.iterfind(_q("record"))}
     per_core = el.get("max_per_core")
     return PopulationSpec(label, el.get("model"), size, params, initial, spike_times, record,
-                          int(per_core) if per_core else None)
+                          int(per_core) if per_core else None, spike_values)
 
 
 def _read_source(el: etree._Element) -> CurrentSourceSpec:

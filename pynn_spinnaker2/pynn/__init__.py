@@ -28,6 +28,19 @@ from .control import (  # noqa: F401
     set_number_of_neurons_per_core,
     setup,
 )
+from .egru import (  # noqa: F401
+    EGRU,
+    EGRULayer,
+    GradedSourceArray,
+    WeightMatrixConnector,
+    activity_sparsity,
+    egru_layer,
+    egru_layer_from_evnn,
+    first_step,
+    gate_projection,
+    graded_output,
+    synapse_memory,
+)
 from .electrodes import ACSource, DCSource, NoisyCurrentSource, StepCurrentSource  # noqa: F401
 from .populations import Assembly, Population, PopulationView  # noqa: F401
 from .procedural_api import connect, create, record, record_gsyn, record_v  # noqa: F401

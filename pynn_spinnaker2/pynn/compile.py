@@ -99,12 +99,16 @@ def build_network(state: State) -> Network:
 def _population(pop: object, state: State, label: str) -> PopulationSpec:
     model = pop.celltype.__class__.__name__
     size = pop.size
-    params, spike_times = {}, None
+    params, spike_times, spike_values = {}, None, None
     for name, value in pop._parameters.items():
-        if name == "spike_times":
-            spike_times = tuple(np.asarray(s.value if isinstance(s, Sequence) else s,
-                                           dtype=float)
-                                for s in _as_object_array(value, size))
+        if name in ("spike_times", "values"):  # values: a GradedSourceArray's payloads
+            sequences = tuple(np.asarray(s.value if isinstance(s, Sequence) else s,
+                                         dtype=float)
+                              for s in _as_object_array(value, size))
+            if name == "spike_times":
+                spike_times = sequences
+            else:
+                spike_values = sequences
         else:
             params[name] = evaluate(value, size)
     initial = {name: evaluate(value, size) for name, value in pop.initial_values.items()}
@@ -115,7 +119,7 @@ def _population(pop: object, state: State, label: str) -> PopulationSpec:
             record[variable.name] = RecordSpec(idx, float(pop.recorder.sampling_interval))
     per_core = pop.max_neurons_per_core or state.max_neurons_per_core.get(model)
     return PopulationSpec(label, model, size, params, initial, spike_times, record,
-                          per_core)
+                          per_core, spike_values)
 
 
 def _as_object_array(value: object, size: int) -> list:

@@ -36,8 +36,9 @@ class SpiNNaker2CurrentSource(StandardCurrentSource):
     def inject_into(self, cells: object) -> None:
         for cell in cells:
             if not cell.celltype.injectable:
-                raise TypeError(f"can't inject current into {cell.parent.label!r}: it is a "
-                                f"spike source ({cell.celltype.__class__.__name__})")
+                raise TypeError(f"can't inject current into {cell.parent.label!r}: a "
+                                f"{cell.celltype.__class__.__name__} takes no injected "
+                                f"current")
         self.cell_list.extend(cells)
         state.dirty = True
 

@@ -9,9 +9,11 @@ import numpy as np
 from pyNN import common
 from pyNN.space import Space
 
+from ..cells.egru import GATES
 from ..errors import NetworkError
 from . import simulator
 from .connect import bulk_connect
+from .egru import check_gate_target
 from .standardmodels import StaticSynapse
 
 
@@ -66,11 +68,16 @@ class Projection(common.Projection):
                  connector: object, synapse_type: object = None, source: str | None = None,
                  receptor_type: str | None = None, space: Space | None = None,
                  label: str | None = None) -> None:
+        check_gate_target(postsynaptic_population, receptor_type, label)
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
                                    connector, synapse_type, source, receptor_type,
                                    Space() if space is None else space, label)
         if self.label is None:
             self.label = f"projection{Projection._nProj - 1}"
+        if label is None and self.label in {p.label for p in simulator.state.projections}:
+            # PyNN's default label is "pre→post": several projections between the same
+            # populations (gates, receptors) need distinct ones.
+            self.label = f"{self.label}#{Projection._nProj - 1}"
         self._names = ("weight", "delay") + tuple(
             n for n in self.synapse_type.get_native_names() if n not in ("weight", "delay"))
         self._chunks: dict[str, list[np.ndarray]] = {k: [] for k in ("pre", "post",
@@ -87,6 +94,8 @@ class Projection(common.Projection):
             self._params = {name: built.params[name].astype(float, copy=False)
                             for name in self._names}
         del self._chunks
+        if self.receptor_type in GATES:
+            self._drop_zero_weights()
         self._check_delays()
         simulator.state.projections.append(self)
         simulator.state.dirty = True
@@ -101,6 +110,14 @@ class Projection(common.Projection):
             raise NetworkError(f"projection {self.label!r}: delay {self._delay.min()} ms is "
                                f"below one time step ({dt} ms); use delays >= {dt} ms or a "
                                f"smaller time step in sim.setup()")
+
+    def _drop_zero_weights(self) -> None:
+        """EGRU gate weights of 0 are pruned weights: they make no synapse (graded events
+        times 0 add nothing), so a pruned matrix costs only its remaining weights."""
+        keep = self._params["weight"] != 0
+        if not keep.all():
+            self._pre_idx, self._post_idx = self._pre_idx[keep], self._post_idx[keep]
+            self._params = {k: v[keep] for k, v in self._params.items()}
 
     @property
     def _weight(self) -> np.ndarray:

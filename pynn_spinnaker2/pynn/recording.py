@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pyNN import recording
 
-from ..recording.neo import population_signal, population_spikes
+from ..recording.neo import population_events, population_signal
 from . import simulator
 
 
@@ -42,18 +42,33 @@ class Recorder(recording.Recorder):
 
     def _get_spiketimes(self, ids: object, clear: bool = False
                         ) -> tuple[np.ndarray, np.ndarray]:
+        ids_out, times, _ = self._get_events(ids)
+        return ids_out, times
+
+    def _get_events(self, ids: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, times in ms, values) of the recorded events of ``ids``, by id then time;
+        the values are the graded payloads (1 for plain spikes)."""
         recs, index_map = self._raw()
         wanted = self._indices(ids)
         if not recs:
-            return np.zeros(0, dtype=int), np.zeros(0)
-        idx, times = population_spikes(recs, index_map, self._label(),
-                                       simulator.state.dt)
+            return np.zeros(0, dtype=int), np.zeros(0), np.zeros(0)
+        idx, times, values = population_events(recs, index_map, self._label(),
+                                               simulator.state.dt)
         # After clear(), a spike at exactly the clearing time belongs to the cleared data.
         t0 = float(self._recording_start_time)
         keep = np.isin(idx, wanted) & ((times > t0) | (t0 == 0.0))
         order = np.lexsort((times[keep], idx[keep]))
         ids_out = np.asarray(self.population.all_cells, dtype=int)[idx[keep][order]]
-        return ids_out, times[keep][order]
+        return ids_out, times[keep][order], values[keep][order]
+
+    def _get_current_segment(self, filter_ids: object = None, variables: object = "all",
+                             clear: bool = False) -> object:
+        segment = super()._get_current_segment(filter_ids, variables, clear)
+        if getattr(self.population.celltype, "graded", False):
+            from .egru import graded_segment
+
+            graded_segment(self, segment, filter_ids)  # event values, activity sparsity
+        return segment
 
     def _get_all_signals(self, variable: object, ids: object, clear: bool = False
                          ) -> tuple[np.ndarray, None]:

@@ -29,6 +29,22 @@ def population_spikes(recordings: Sequence[CoreRecording], index_map: Sequence[C
     return np.concatenate(idx), np.concatenate(times)
 
 
+def population_events(recordings: Sequence[CoreRecording], index_map: Sequence[CoreSlice],
+                      label: str, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(neuron index, time in ms, value) of every recorded event of population ``label``;
+    the value is the event's graded payload (1 for a plain spike)."""
+    idx, times, values = [], [], []
+    for rec, where in zip(recordings, index_map, strict=True):
+        if where.population == label and rec.spike_steps.size:
+            idx.append(rec.spike_neurons.astype(np.int64) + where.lo)
+            times.append(rec.spike_steps.astype(float) * dt)
+            values.append(np.ones(rec.spike_steps.size) if rec.spike_values is None
+                          else rec.spike_values.astype(float))
+    if not idx:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    return np.concatenate(idx), np.concatenate(times), np.concatenate(values)
+
+
 def population_signal(recordings: Sequence[CoreRecording], index_map: Sequence[CoreSlice],
                       label: str, variable: str) -> tuple[np.ndarray, np.ndarray, int]:
     """(neuron indices, samples (time, neuron), interval in steps) of one variable."""
@@ -71,11 +87,18 @@ def block_from_recordings(recordings: Sequence[CoreRecording],
     segment = neo.Segment(name="segment000")
     block.segments.append(segment)
     for label in dict.fromkeys(w.population for w in index_map):
-        idx, times = population_spikes(recordings, index_map, label, dt)
+        idx, times, values = population_events(recordings, index_map, label, dt)
+        graded = any(r.spike_values is not None for r, w in zip(recordings, index_map,
+                                                                  strict=True)
+                     if w.population == label)
         for i in np.unique(idx):
+            order = np.argsort(times[idx == i], kind="stable")
             segment.spiketrains.append(neo.SpikeTrain(
-                np.sort(times[idx == i]) * pq.ms, t_start=0 * pq.ms, t_stop=t_stop * pq.ms,
-                source_population=label, source_index=int(i)))
+                times[idx == i][order] * pq.ms, t_start=0 * pq.ms, t_stop=t_stop * pq.ms,
+                source_population=label, source_index=int(i),
+                # graded events: the payload of each event, in time order
+                array_annotations={"value": values[idx == i][order].astype(np.float32)}
+                if graded else None))
         variables = {v for r, w in zip(recordings, index_map, strict=True)
                      if w.population == label for v in r.signals}
         for variable in sorted(variables):

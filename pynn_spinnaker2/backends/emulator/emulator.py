@@ -23,7 +23,7 @@ from ..raw import CoreRecording, Signal
 from .kernels import NEURON_KERNELS
 from .router import Router
 
-SOURCE_KERNELS = ("spike_source_array", "spike_source_poisson")
+SOURCE_KERNELS = ("spike_source_array", "spike_source_poisson", "graded_source_array")
 
 
 @dataclass
@@ -38,6 +38,8 @@ class Group:
     state: dict[str, np.ndarray] = field(default_factory=dict)
     schedule: tuple[np.ndarray, np.ndarray] | None = None
     rng: np.random.Generator | None = None
+    #: Payload of each scheduled event (graded sources), parallel to ``schedule``.
+    values: np.ndarray | None = None
 
 
 @dataclass
@@ -118,9 +120,21 @@ class Emulator:
                 steps_all, neurons_all = np.concatenate(steps), np.concatenate(neurons)
                 order = np.argsort(steps_all, kind="stable")
                 g.schedule = (steps_all[order], neurons_all[order])
+            elif g.kernel == "graded_source_array":
+                self._load_graded_schedule(g, cores)
         self._load_synapses(image)
         self._load_currents(image)
         self._load_recording(image)
+
+    def _load_graded_schedule(self, g: Group, cores: tuple) -> None:
+        """Graded sources: (step, neuron, value) events of every core, sorted by step."""
+        sched = [cores[i].dram["event_schedule"] for i in g.cores]
+        steps = np.concatenate([s["step"].astype(np.int64) for s in sched])
+        neurons = np.concatenate([s["neuron"].astype(np.int64) + self.offsets[i]
+                                  for s, i in zip(sched, g.cores, strict=True)])
+        values = np.concatenate([s["value"] for s in sched]).astype(np.float32)
+        order = np.argsort(steps, kind="stable")
+        g.schedule, g.values = (steps[order], neurons[order]), values[order]
 
     def _load_synapses(self, image: MachineImage) -> None:
         """Per source neuron, every synapse its packets reach, as flat CSR arrays."""
@@ -332,6 +346,8 @@ class Emulator:
         self.counters = Counters(np.zeros(n_cores, np.int64), np.zeros(n_cores, np.int64),
                                  np.zeros(n_cores, np.int64))
         self._spikes: list[tuple[np.ndarray, np.ndarray]] = []
+        # Payloads of recorded graded events, by position in _spikes (plain spikes carry 1).
+        self._spike_values: dict[int, np.ndarray] = {}
         self._samples: dict[tuple[int, str, int], list[np.ndarray]] = {
             k: [] for k in self.probes}
         self._sample(0)
@@ -410,10 +426,16 @@ class Emulator:
         inputs = self.ring[slot:slot + r * n].reshape(r, n)
         i_inj = self._currents(self.step) if self.n_current_sources else None
         fired = []
+        graded: dict[int, np.ndarray] = {}  # position in fired -> payloads of those events
         for g in self.groups:
             if g.kernel == "spike_source_array":
                 steps, neurons = g.schedule
                 a, b = np.searchsorted(steps, [now, now + 1])
+                fired.append(neurons[a:b])
+            elif g.kernel == "graded_source_array":
+                steps, neurons = g.schedule
+                a, b = np.searchsorted(steps, [now, now + 1])
+                graded[len(fired)] = g.values[a:b]
                 fired.append(neurons[a:b])
             elif g.kernel == "spike_source_poisson":
                 p = g.params
@@ -424,20 +446,30 @@ class Emulator:
                 sl = slice(g.lo, g.hi)
                 spiked = NEURON_KERNELS[g.kernel](
                     g.params, g.state, inputs[:, sl], None if i_inj is None else i_inj[sl])
+                if isinstance(spiked, tuple):  # graded events: (fired, value per neuron)
+                    spiked, values = spiked
+                    graded[len(fired)] = values[np.flatnonzero(spiked)]
                 fired.append(np.flatnonzero(spiked) + g.lo)
         inputs[:] = 0.0
         spikes = np.concatenate(fired) if fired else np.zeros(0, np.int64)
+        payload = _payloads(fired, graded) if graded else None
         self.step = now
         if spikes.size:
-            self._deliver(spikes, now)
-            rec = spikes[self.record_spikes[spikes]]
+            self._deliver(spikes, now, payload)
+            recorded = self.record_spikes[spikes]
+            rec = spikes[recorded]
             if rec.size:
                 self._spikes.append((np.full(rec.size, now, np.int64), rec))
+                if payload is not None:
+                    self._spike_values[len(self._spikes) - 1] = payload[recorded]
         self._sample(now)
         self.counters.steps += 1
 
-    def _deliver(self, spikes: np.ndarray, now: int) -> None:
-        """Add each spike's synaptic row into its targets' ring slots ``now + delay``."""
+    def _deliver(self, spikes: np.ndarray, now: int, payload: np.ndarray | None = None
+                 ) -> None:
+        """Add each spike's synaptic row into its targets' ring slots ``now + delay``; with
+        ``payload`` (one float32 per packet, graded events), each weight times its packet's
+        payload."""
         np.add.at(self.counters.packets_sent, self.core_of[spikes], 1)
         starts, ends = self.syn_ptr[spikes], self.syn_ptr[spikes + 1]
         lengths = ends - starts
@@ -448,6 +480,8 @@ class Emulator:
         slots = (now + self.syn_delay[idx]) & (self.ring_slots - 1)
         pos = slots * (self.n_receptors * self.n_neurons) + self.syn_slot[idx]
         weight = self.syn_weight[idx]
+        if payload is not None:
+            weight = weight * np.repeat(payload, lengths)
         dynamic = self.syn_dynamic[idx]
         if dynamic.any():
             weight = weight.astype(np.float64)
@@ -477,6 +511,10 @@ class Emulator:
         else:
             steps = neurons = np.zeros(0, np.int64)
         owner = self.core_of[neurons] if neurons.size else neurons
+        values = None
+        if self._spike_values:
+            values = np.concatenate([self._spike_values.get(k, np.ones(n.size, np.float32))
+                                     for k, (_, n) in enumerate(self._spikes)])
         out = []
         for i, core in enumerate(self.image.cores):
             mine = owner == i
@@ -494,8 +532,15 @@ class Emulator:
                 signals[variable] = Signal(interval, probe[cols] - lo, data)
             out.append(CoreRecording(steps[mine].astype(np.uint32),
                                      (neurons[mine] - self.offsets[i]).astype(np.uint32),
-                                     signals))
+                                     signals, None if values is None else values[mine]))
         return out
+
+
+def _payloads(fired: list[np.ndarray], graded: dict[int, np.ndarray]) -> np.ndarray:
+    """One float32 payload per packet of this step: the graded values where a kernel or
+    source gave them, 1 for plain spikes."""
+    return np.concatenate([graded[k].astype(np.float32) if k in graded
+                           else np.ones(f.size, np.float32) for k, f in enumerate(fired)])
 
 
 def _concat_fields(regions: list[np.ndarray]) -> dict[str, np.ndarray]:

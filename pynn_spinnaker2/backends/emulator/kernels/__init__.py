@@ -2,9 +2,13 @@
 
 Each takes the core group's parameter region (structured array), its state as float32/int32
 arrays (modified in place), the inputs arriving this step ``(receptors, n)``, and the
-injected current (or None), and returns the boolean spike vector.
+injected current (or None), and returns the boolean spike vector, or a pair (spike vector,
+value per neuron) for kernels whose events carry a graded payload (the EGRU): the value of
+each firing neuron becomes its packet's float32 payload, which every synapse multiplies its
+weight by (a plain spike's payload is 1).
 """
 
+from .egru import egru
 from .lif import lif_cond_alpha, lif_cond_exp, lif_curr_alpha, lif_curr_delta, lif_curr_exp
 
 NEURON_KERNELS = {
@@ -14,5 +18,6 @@ NEURON_KERNELS = {
     "lif_curr_alpha": lif_curr_alpha,
     "lif_cond_alpha": lif_cond_alpha,
 }
+NEURON_KERNELS["egru"] = egru
 
 __all__ = ["NEURON_KERNELS"]
