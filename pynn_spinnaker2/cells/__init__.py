@@ -3,6 +3,7 @@
 from . import lif_cond_exp, lif_curr_delta, lif_curr_exp
 from .base import RECEPTOR_INDEX, CellModel
 from .lif_alpha import IF_COND_ALPHA, IF_CURR_ALPHA
+from .nir_cuba import MODELS as NIR_MODELS
 from .spike_sources import SPIKE_SOURCE_ARRAY, SPIKE_SOURCE_POISSON
 
 #: PyNN cell type name -> :class:`CellModel`.
@@ -12,5 +13,6 @@ CELL_MODELS: dict[str, CellModel] = {
               IF_COND_ALPHA,
               SPIKE_SOURCE_ARRAY, SPIKE_SOURCE_POISSON)
 }
+CELL_MODELS.update(NIR_MODELS)
 
 __all__ = ["CELL_MODELS", "RECEPTOR_INDEX", "CellModel"]

@@ -6,6 +6,7 @@ injected current (or None), and returns the boolean spike vector.
 """
 
 from .lif import lif_cond_alpha, lif_cond_exp, lif_curr_alpha, lif_curr_delta, lif_curr_exp
+from .nir import nir_cuba
 
 NEURON_KERNELS = {
     "lif_curr_exp": lif_curr_exp,
@@ -13,6 +14,7 @@ NEURON_KERNELS = {
     "lif_cond_exp": lif_cond_exp,
     "lif_curr_alpha": lif_curr_alpha,
     "lif_cond_alpha": lif_cond_alpha,
+    "nir_cuba": nir_cuba,
 }
 
 __all__ = ["NEURON_KERNELS"]
