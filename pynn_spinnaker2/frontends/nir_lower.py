@@ -154,6 +154,8 @@ class _Lowering:
         if name in self._shapes:
             return self._shapes[name]
         if name in self._busy:
+            if self.kind(name) == "linear":
+                self._algebraic_loop(name)
             raise NetworkError(f"NIR import: the shape of {_describe(name, self.nodes[name])} "
                                f"depends on itself (a loop of nodes without shaped "
                                f"parameters); give its parameters their full shape")
@@ -315,9 +317,7 @@ class _Lowering:
         if name in self._exprs:
             return self._exprs[name]
         if name in self._busy:
-            raise NetworkError(f"NIR import: {_describe(name, self.nodes[name])} lies on a loop "
-                               f"of linear nodes with no neuron on it (an algebraic loop); a "
-                               f"recurrent loop must pass through a neuron node")
+            self._algebraic_loop(name)
         self._busy.add(name)
         try:
             op, _ = self.linear(name)
@@ -331,6 +331,11 @@ class _Lowering:
             self._busy.discard(name)
         self._exprs[name] = expr
         return expr
+
+    def _algebraic_loop(self, name: str) -> None:
+        raise NetworkError(f"NIR import: {_describe(name, self.nodes[name])} lies on a loop of "
+                           f"linear nodes with no neuron on it (an algebraic loop); a "
+                           f"recurrent loop must pass through a neuron node")
 
     def _delays(self, name: str, size: int) -> np.ndarray:
         node = self.nodes[name]
@@ -461,6 +466,10 @@ class _Lowering:
             raise NotImplementedError(f"NIR import: Output {name!r} sums several edges "
                                       f"{preds}; give each its own Output")
         pre = preds[0]
+        # Subgraph ports and Flatten only rename elements: look through them.
+        while (type(self.nodes[pre]).__name__ in ("Input", "Output", "Flatten")
+               and self.kind(pre) == "linear" and len(self.preds[pre]) == 1):
+            pre = self.preds[pre][0]
         kind = self.kind(pre)
         if kind == "input":
             var = "spikes"
