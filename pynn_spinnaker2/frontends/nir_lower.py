@@ -498,20 +498,32 @@ class _Lowering:
             elif np.any(expr.offset):
                 raise NetworkError(f"NIR import: {_describe(name, self.nodes[name])} takes no "
                                    f"constant input (bias) on {receptor!r}")
-            suffix = "" if receptor == "excitatory" else f"[{receptor}]"
             for source in dict.fromkeys(expr.source.tolist()):
-                sel = expr.source == source
-                delay = (1.0 + np.round(expr.delay[sel] / self.dt)) * self.timestep
-                out.append(ProjectionSpec(f"{source}->{name}{suffix}", source, name,
-                                          expr.src_idx[sel].astype(np.int64),
-                                          expr.dst_idx[sel].astype(np.int64),
-                                          expr.weight[sel].astype(float), delay, receptor))
+                for rec, sel in _receptors(receptor, op, expr, source):
+                    suffix = "" if rec == "excitatory" else f"[{rec}]"
+                    delay = (1.0 + np.round(expr.delay[sel] / self.dt)) * self.timestep
+                    out.append(ProjectionSpec(f"{source}->{name}{suffix}", source, name,
+                                              expr.src_idx[sel].astype(np.int64),
+                                              expr.dst_idx[sel].astype(np.int64),
+                                              expr.weight[sel].astype(float), delay, rec))
         for receptor, pre, post, weight in low.recurrent:
             out.append(ProjectionSpec(f"{name}.recurrent[{receptor}]", name, name,
                                       np.asarray(pre, np.int64), np.asarray(post, np.int64),
                                       np.asarray(weight, float),
                                       np.full(len(pre), self.timestep), receptor))
         return out
+
+
+def _receptors(receptor: str, op: ops.SparseOp | None, expr: ops.Expr, source: str
+               ) -> list[tuple[str, np.ndarray]]:
+    """Synapses of one source by receptor. A built-in node sums both receptors; its negative
+    weights go to ``inhibitory``, as PyNN's convention for current-based synapses has them."""
+    mine = expr.source == source
+    if receptor != "excitatory" or op is not None:
+        return [(receptor, mine)]
+    negative = expr.weight < 0
+    parts = [("excitatory", mine & ~negative), ("inhibitory", mine & negative)]
+    return [(rec, sel) for rec, sel in parts if sel.any()]
 
 
 def _node_params(t: str) -> tuple[str, ...]:
