@@ -229,9 +229,13 @@ class _Lowering:
             s = _broadcast(_numeric(node, "scale", name), shape, name, node, "scale")
             return ops.diagonal(s), shape
         if t == "Flatten":
-            start, end = int(node.start_dim), int(node.end_dim)
+            start = _ints(node.start_dim, 1, name, node, "start_dim", -len(shape))[0]
+            end = _ints(node.end_dim, 1, name, node, "end_dim", -len(shape))[0]
             nd = len(shape)
-            start, end = start % nd if nd else 0, end % nd if nd else 0
+            if start >= nd or end >= nd:
+                raise NetworkError(f"NIR import: {where}: start_dim {start} / end_dim {end} "
+                                   f"outside an input of {nd} dimensions {shape}")
+            start, end = start % nd, end % nd
             if start > end:
                 raise NetworkError(f"NIR import: {where}: start_dim {node.start_dim} is after "
                                    f"end_dim {node.end_dim} for input shape {shape}")
@@ -260,7 +264,7 @@ class _Lowering:
         if len(shape) != nd + 1:
             raise NetworkError(f"NIR import: {where}: input must be (C_in, "
                                f"{'N' if nd == 1 else 'H, W'}), got shape {shape}")
-        groups = int(np.asarray(node.groups).reshape(-1)[0])
+        groups = _ints(node.groups, 1, name, node, "groups", 1)[0]
         if groups < 1 or shape[0] % groups or w.shape[0] % groups or \
                 w.shape[1] * groups != shape[0]:
             raise NetworkError(f"NIR import: {where}: weight {w.shape} with groups={groups} "
@@ -574,10 +578,11 @@ def _ints(value: object, n: int, name: str, node: object, field: str, least: int
     arr = np.asarray(value).reshape(-1)
     if arr.size == 1:
         arr = np.repeat(arr, n)
+    out: tuple[int, ...] = ()
     try:
         out = tuple(int(v) for v in arr)
         exact = arr.size == n and all(float(v) == o for v, o in zip(arr, out, strict=True))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         exact = False
     if not exact or any(v < least for v in out):
         raise NetworkError(f"NIR import: {_describe(name, node)}: {field} must be {n} "

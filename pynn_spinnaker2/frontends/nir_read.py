@@ -52,7 +52,7 @@ def read_nir(path: str | Path) -> nir.NIRGraph:
     except Exception as exc:  # noqa: BLE001 -- any failure of h5py here means a bad file
         raise FormatError(f"{path}: not a readable HDF5 file, or truncated "
                           f"({type(exc).__name__}: {exc})") from exc
-    return node_from_dict(data, where=f"{path}: node", top=True)
+    return node_from_dict(data, where=f"{path}: top graph", top=True)
 
 
 def _group_to_dict(group: object, where: str) -> dict:
@@ -152,8 +152,7 @@ def _graph_from_dict(data: dict, where: str) -> nir.NIRGraph:
     edges = _edges(data.get("edges"), where)
     nodes = {}
     for name, child in nodes_data.items():
-        nodes[name] = node_from_dict(child, f"{where}.{name}" if not where.endswith(": node")
-                                     else f"{where} '{name}'")
+        nodes[name] = node_from_dict(child, _child(where, name))
     for a, b in edges:
         for end in (a, b):
             if end not in nodes and end.split(".", 1)[0] not in nodes:
@@ -163,6 +162,15 @@ def _graph_from_dict(data: dict, where: str) -> nir.NIRGraph:
     if not isinstance(metadata, dict):
         raise FormatError(f"{where}: 'metadata' must be a group")
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=False)
+
+
+def _child(where: str, name: str) -> str:
+    """Location of node ``name`` inside the graph at ``where``: its dotted name."""
+    file, _, inside = where.rpartition(": ")
+    if inside == "top graph":
+        return f"{file}: node {name!r}"
+    dotted = inside[len("node '"):-1]
+    return f"{file}: node {repr(dotted + '.' + name)}"
 
 
 def _edges(raw: object, where: str) -> list[tuple[str, str]]:
