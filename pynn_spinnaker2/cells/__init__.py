@@ -5,6 +5,7 @@ from .base import RECEPTOR_INDEX, CellModel
 from .egru import MODEL as EGRU
 from .graded_source import GRADED_SOURCE_ARRAY
 from .lif_alpha import IF_COND_ALPHA, IF_CURR_ALPHA
+from .nir_cuba import MODELS as NIR_MODELS
 from .spike_sources import SPIKE_SOURCE_ARRAY, SPIKE_SOURCE_POISSON
 
 #: PyNN cell type name -> :class:`CellModel`.
@@ -16,5 +17,7 @@ CELL_MODELS: dict[str, CellModel] = {
 }
 # The EGRU and its graded input (graded events: float32 payloads on the packets).
 CELL_MODELS.update({m.name: m for m in (EGRU, GRADED_SOURCE_ARRAY)})
+# The NIR neuron family (LIF, CubaLIF, IF, LI, CubaLI, I, Threshold), one kernel.
+CELL_MODELS.update(NIR_MODELS)
 
 __all__ = ["CELL_MODELS", "RECEPTOR_INDEX", "CellModel"]

@@ -42,11 +42,36 @@ from .egru import (  # noqa: F401
     synapse_memory,
 )
 from .electrodes import ACSource, DCSource, NoisyCurrentSource, StepCurrentSource  # noqa: F401
+from .nir_cells import (  # noqa: F401
+    NIR_I,
+    NIR_IF,
+    NIR_LI,
+    NIR_LIF,
+    NIR_CubaLI,
+    NIR_CubaLIF,
+    NIR_Threshold,
+)
 from .populations import Assembly, Population, PopulationView  # noqa: F401
 from .procedural_api import connect, create, record, record_gsyn, record_v  # noqa: F401
 from .projections import Projection  # noqa: F401
 from .standardmodels import *  # noqa: F401,F403
 from .standardmodels import SUPPORTED_CELLS
+
+
+def import_nir(*args: object, **kwargs: object) -> object:
+    """Build Populations and Projections from a NIR graph or file (see
+    :func:`pynn_spinnaker2.frontends.nir_io.import_nir`)."""
+    from ..frontends.nir_io import import_nir as _import_nir
+
+    return _import_nir(*args, **kwargs)
+
+
+def export_nir(*args: object, **kwargs: object) -> object:
+    """The current network as a NIR graph, written to a file when a path is given (see
+    :func:`pynn_spinnaker2.frontends.nir_io.export_nir`)."""
+    from ..frontends.nir_io import export_nir as _export_nir
+
+    return _export_nir(*args, **kwargs)
 
 
 def list_standard_models() -> list[str]:

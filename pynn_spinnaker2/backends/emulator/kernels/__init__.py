@@ -10,6 +10,7 @@ weight by (a plain spike's payload is 1).
 
 from .egru import egru
 from .lif import lif_cond_alpha, lif_cond_exp, lif_curr_alpha, lif_curr_delta, lif_curr_exp
+from .nir import nir_cuba
 
 NEURON_KERNELS = {
     "lif_curr_exp": lif_curr_exp,
@@ -17,6 +18,7 @@ NEURON_KERNELS = {
     "lif_cond_exp": lif_cond_exp,
     "lif_curr_alpha": lif_curr_alpha,
     "lif_cond_alpha": lif_cond_alpha,
+    "nir_cuba": nir_cuba,
 }
 NEURON_KERNELS["egru"] = egru
 
