@@ -28,6 +28,7 @@ from .control import (  # noqa: F401
     set_number_of_neurons_per_core,
     setup,
 )
+from .cost import cost_report, get_cost  # noqa: F401
 from .electrodes import ACSource, DCSource, NoisyCurrentSource, StepCurrentSource  # noqa: F401
 from .populations import Assembly, Population, PopulationView  # noqa: F401
 from .procedural_api import connect, create, record, record_gsyn, record_v  # noqa: F401

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...cost.recorder import ActivityRecorder
 from ...errors import ImageError
 from ...image.model import CURRENT_KINDS, DYNAMICS_DTYPE, MachineImage, decode_control
 from ..raw import CoreRecording, Signal
@@ -331,6 +332,7 @@ class Emulator:
         n_cores = len(self.image.cores)
         self.counters = Counters(np.zeros(n_cores, np.int64), np.zeros(n_cores, np.int64),
                                  np.zeros(n_cores, np.int64))
+        self.activity = ActivityRecorder(n_cores)  # per-step counts for the cost model
         self._spikes: list[tuple[np.ndarray, np.ndarray]] = []
         self._samples: dict[tuple[int, str, int], list[np.ndarray]] = {
             k: [] for k in self.probes}
@@ -435,6 +437,7 @@ class Emulator:
                 self._spikes.append((np.full(rec.size, now, np.int64), rec))
         self._sample(now)
         self.counters.steps += 1
+        self.activity.record(self.counters)
 
     def _deliver(self, spikes: np.ndarray, now: int) -> None:
         """Add each spike's synaptic row into its targets' ring slots ``now + delay``."""
