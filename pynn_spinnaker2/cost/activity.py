@@ -17,7 +17,7 @@ block keeps, per PE, the sum of every counter and its largest single-step value.
 energy and mean figures stay exact at any length; per-step figures (cycles of the busiest
 step, timer overruns) are exact while blocks hold one step, and afterwards come as a lower
 bound (block mean) and an upper bound (sum of the per-counter step maxima). With the default
-budget of 2**20 numbers per kind a 150-PE run keeps single steps up to 2,048 steps, and a
+budget of 2**20 numbers per kind a 150-PE run keeps single steps up to 2,330 steps, and a
 10**6-step run costs about 17 MB whatever its length.
 """
 

@@ -40,10 +40,11 @@ class ActivityRecorder:
     def record(self, counters: object) -> None:
         """Store one step: the increase of ``counters`` (an object with the per-core arrays
         ``packets_sent``, ``synaptic_events`` and, for graded events, ``macs``)."""
-        now = np.stack([np.asarray(getattr(counters, name, None)
-                                   if getattr(counters, name, None) is not None
-                                   else np.zeros(self.n_cores, np.int64), np.int64)
-                        for name in RECORDED])
+        now = self._last.copy()
+        for k, name in enumerate(RECORDED):
+            value = getattr(counters, name, None)
+            if value is not None:  # kernels without graded events keep no ``macs``
+                now[k] = value
         delta = now - self._last
         self._last = now
         if self.n_blocks == 0 or self._lengths[self.n_blocks - 1] == self.block_steps:

@@ -196,3 +196,24 @@ def test_blocked_runs_bound_the_exact_figures(steps: list[tuple[int, int]]) -> N
     assert blocked.wall_time_s[0] <= exact.wall_time_s[0] * (1 + 1e-9)
     assert exact.wall_time_s[0] <= blocked.wall_time_s[1] * (1 + 1e-9)
     assert blocked.cycles_peak[0] >= exact.cycles_peak[0]
+
+
+def test_graded_events_cost_their_multiply() -> None:
+    """A kernel that reports ``macs`` beside its counters pays 2 extra cycles per MAC."""
+    plain = estimate(_activity(neuron_updates=10, synaptic_events=100))
+    graded = estimate(_activity(neuron_updates=10, synaptic_events=100, macs=100))
+    assert graded.cycles_peak[0] - plain.cycles_peak[0] == 100 * 2
+
+    class WithMacs(_Counters):
+        def __init__(self, n: int) -> None:
+            super().__init__(n)
+            self.macs = np.zeros(n, np.int64)
+
+    rec = ActivityRecorder(2)
+    counters = WithMacs(2)
+    for step in range(3):
+        counters.synaptic_events += [10, 0]
+        counters.macs += [10 * step, 0]
+        rec.record(counters)
+    _, sums, _ = rec.blocks()
+    np.testing.assert_array_equal(sums["macs"][:, 0], [0, 10, 20])
