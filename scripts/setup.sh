@@ -14,6 +14,11 @@ if [ "${SKIP_NEST:-0}" != "1" ]; then
     .venv/bin/python -m pip install --quiet "nest-simulator==3.10.0" "numpy<2.1" \
         || echo "setup: nest-simulator not installed; the NEST comparison tests will skip"
 fi
+# torch (CPU wheel) and NVML bindings for benchmarks/egru_inference_cost.py; no test needs them.
+if [ "${SKIP_BENCH:-0}" != "1" ]; then
+    .venv/bin/python -m pip install --quiet -e ".[bench]" \
+        || echo "setup: torch not installed; benchmarks/egru_inference_cost.py will say so"
+fi
 .venv/bin/python tools/fetch_pynn_sdist.py
 # torch (CPU) and the Python sources of evnn-pytorch 0.2.0: the EGRU reference of the EvNN
 # comparison tests, which skip without them.

@@ -28,6 +28,7 @@ from .control import (  # noqa: F401
     set_number_of_neurons_per_core,
     setup,
 )
+from .cost import cost_report, get_cost  # noqa: F401
 from .egru import (  # noqa: F401
     EGRU,
     EGRULayer,

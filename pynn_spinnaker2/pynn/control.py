@@ -27,7 +27,8 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_M
         ``max_delay`` (ms); the machine: ``machine`` (a :class:`~pynn_spinnaker2.Machine`),
         or ``n_chips`` / ``n_boards``; ``max_neurons_per_core`` (cell type name -> limit);
         ``seed`` for the on-chip random number generators; ``reports`` (a folder to write
-        mapping reports to); ``progress`` (show a progress bar during runs).
+        mapping reports to, and after each run the cost report: cost.txt, cost.json,
+        cost_heatmap.png); ``progress`` (show a progress bar during runs).
     """
     max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
     precision = extra_params.get("spike_precision", "on_grid")

@@ -98,6 +98,10 @@ class State(common.control.BaseState):
         self.t = emulator.step * self.dt
         self.running = True
         self.compiled.recordings = None
+        if self.reports and n_steps > 0:
+            from .cost import cost_report
+
+            cost_report(self.reports)  # the run's cost next to the mapping reports
 
     def recordings(self) -> list:
         """Raw recordings of the emulator, cached until the next run."""

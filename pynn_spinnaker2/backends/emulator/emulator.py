@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...cost.recorder import ActivityRecorder
 from ...errors import ImageError
 from ...image.model import CURRENT_KINDS, DYNAMICS_DTYPE, MachineImage, decode_control
 from ..raw import CoreRecording, Signal
@@ -345,6 +346,7 @@ class Emulator:
         n_cores = len(self.image.cores)
         self.counters = Counters(np.zeros(n_cores, np.int64), np.zeros(n_cores, np.int64),
                                  np.zeros(n_cores, np.int64))
+        self.activity = ActivityRecorder(n_cores)  # per-step counts for the cost model
         self._spikes: list[tuple[np.ndarray, np.ndarray]] = []
         # Payloads of recorded graded events, by position in _spikes (plain spikes carry 1).
         self._spike_values: dict[int, np.ndarray] = {}
@@ -464,6 +466,7 @@ class Emulator:
                     self._spike_values[len(self._spikes) - 1] = payload[recorded]
         self._sample(now)
         self.counters.steps += 1
+        self.activity.record(self.counters)
 
     def _deliver(self, spikes: np.ndarray, now: int, payload: np.ndarray | None = None
                  ) -> None:

@@ -48,6 +48,11 @@ class Router:
 
     def deliver(self, key: int, src: Chip) -> list[tuple[Chip, int]]:
         """All (chip, PE) a packet with ``key`` sent from ``src`` reaches."""
+        return self.walk(key, src)[0]
+
+    def walk(self, key: int, src: Chip) -> tuple[list[tuple[Chip, int]], list[Chip]]:
+        """The (chip, PE) a packet with ``key`` sent from ``src`` reaches, and every chip
+        whose router it passes (each looks it up once)."""
         out: list[tuple[Chip, int]] = []
         pending: list[tuple[Chip, int | None]] = [(src, None)]
         visited: set[Chip] = set()
@@ -72,4 +77,4 @@ class Router:
                     raise ImageError(f"key {key:#010x} leaves the machine at chip {chip} "
                                      f"through the {LINKS[link][0]} link")
                 pending.append((nxt, (link + 3) % 6))
-        return out
+        return out, sorted(visited)

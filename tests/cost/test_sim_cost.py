@@ -1,0 +1,75 @@
+"""``sim.get_cost``, ``sim.cost_report`` and ``setup(reports=...)`` after PyNN runs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+
+def _network(sim, n_spikes: int = 6) -> None:
+    src = sim.Population(3, sim.SpikeSourceArray(spike_times=[5.0 * (k + 1)
+                                                              for k in range(n_spikes)]))
+    cells = sim.Population(20, sim.IF_curr_exp())
+    sim.Projection(src, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=1e-6,
+                                                                           delay=1.0))
+
+
+def test_get_cost_before_any_run_says_what_to_do(sim) -> None:
+    _network(sim)
+    with pytest.raises(RuntimeError, match=r"call sim.run\(...\) first"):
+        sim.get_cost()
+
+
+def test_get_cost_counts_the_run(sim) -> None:
+    """3 sources x 6 spikes, all-to-all onto 20 cells: 18 packets, 360 synaptic events."""
+    sim.setup(timestep=1.0)
+    _network(sim)
+    sim.run(50.0)
+    report = sim.get_cost()
+    assert report.n_steps == 50
+    assert report.totals["packets_sent"] == 18
+    assert report.totals["synaptic_events"] == 18 * 20
+    assert report.timestep_s == pytest.approx(1e-3)
+    assert not report.overrun and report.energy_j > 0
+    sim.run(10.0)  # a second run extends the count
+    assert sim.get_cost().n_steps == 60
+    sim.reset()
+    sim.run(20.0)
+    assert sim.get_cost().n_steps == 20
+
+
+def test_clock_comes_from_the_machine(sim) -> None:
+    from pynn_spinnaker2.machine import Machine
+
+    sim.setup(timestep=1.0, machine=Machine(clock_hz=300e6))
+    _network(sim)
+    sim.run(10.0)
+    assert sim.get_cost().clock_hz == 300e6
+    assert sim.get_cost(clock_hz=150e6).clock_hz == 150e6
+
+
+def test_reports_folder_gets_the_cost_after_each_run(sim, tmp_path) -> None:
+    sim.setup(timestep=1.0, reports=str(tmp_path))
+    _network(sim)
+    sim.run(30.0)
+    data = json.loads((tmp_path / "cost.json").read_text())
+    assert data["summary"]["steps"] == 30
+    assert data["summary"]["totals"]["packets_sent"] == 18
+    assert len(data["pes"]) == 2 and "constants" in data
+    assert "Real-time check" in (tmp_path / "cost.txt").read_text()
+    assert (tmp_path / "cost_heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    sim.run(10.0)
+    assert json.loads((tmp_path / "cost.json").read_text())["summary"]["steps"] == 40
+
+
+def test_cost_report_writes_where_asked(sim, tmp_path) -> None:
+    sim.setup(timestep=1.0)
+    _network(sim)
+    sim.run(20.0)
+    report = sim.cost_report(tmp_path / "cost", timing="free_running", inferences=4)
+    assert report.inferences == 4 and report.timing == "free_running"
+    summary = json.loads((tmp_path / "cost" / "cost.json").read_text())["summary"]
+    assert summary["energy_per_inference_j"] == pytest.approx(report.energy_j / 4)
+    assert np.isclose(summary["wall_time_s"][0], report.compute_time_s[0])
