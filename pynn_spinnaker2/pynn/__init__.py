@@ -37,6 +37,7 @@ from .egru import (  # noqa: F401
     activity_sparsity,
     egru_layer,
     egru_layer_from_evnn,
+    evnn_layout_from_torch_gru,
     first_step,
     gate_projection,
     graded_output,

@@ -258,6 +258,26 @@ def egru_layer_from_evnn(inputs: object, module: object, label: str | None = Non
                       zoneout=float(getattr(module, "zoneout", 0.0)), **kwargs)
 
 
+def evnn_layout_from_torch_gru(weight_ih: object, weight_hh: object, bias_ih: object,
+                               bias_hh: object) -> tuple[np.ndarray, ...]:
+    """EvNN's (kernel, recurrent_kernel, bias, recurrent_bias) from ``torch.nn.GRU``-layout
+    weights (``weight_ih_l0`` (3 hidden, input), ``weight_hh_l0``, ``bias_ih_l0``,
+    ``bias_hh_l0``, rows in gate order r, z, n): transposed, and reordered to EvNN's z, r, g.
+
+    nn.GRU's ``n = tanh(W_in x + b_in + r (W_hn h + b_hn))`` and ``h' = (1 - z) n + z h`` are
+    the EGRU's candidate and keep gate, so the conversion is exact; add the thresholds and
+    pass the result to :func:`egru_layer`.
+    """
+    arrays = [_as_array(a) for a in (weight_ih, weight_hh, bias_ih, bias_hh)]
+
+    def reorder(a: np.ndarray) -> np.ndarray:
+        r, z, n = np.split(a, 3, axis=0)
+        return np.concatenate([z, r, n], axis=0)
+
+    w_ih, w_hh, b_ih, b_hh = (reorder(a) for a in arrays)
+    return w_ih.T.copy(), w_hh.T.copy(), b_ih, b_hh
+
+
 def _as_array(x: object) -> np.ndarray:
     """A numpy float64 array from an array or a torch tensor (no torch import needed)."""
     if hasattr(x, "detach"):

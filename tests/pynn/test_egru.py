@@ -171,6 +171,48 @@ def test_reset_replays_the_same_events(sim) -> None:
     assert np.count_nonzero(first) > 20
 
 
+def test_spike_sources_drive_an_egru_with_payload_one(sim) -> None:
+    """A SpikeSourceArray spike (payload 1) of weight 0.7 into the candidate, sent at 2 ms,
+    changes the update of step 3 exactly as the reference step with candidate input 0.7."""
+    from pynn_spinnaker2.cells.egru import reference_step
+
+    sim.setup(timestep=1.0)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[2.0]), label="spikes")
+    p = {"theta": 0.3, "bias_update": 0.2, "bias_reset": -0.1, "bias_candidate": 0.1,
+         "bias_candidate_recurrent": 0.0, "zoneout": 0.0}
+    pop = sim.Population(1, sim.EGRU(**p), label="h")
+    for gate, w in (("update", 0.0), ("reset", 0.0), ("candidate", 0.7)):
+        sim.gate_projection(src, pop, np.array([[w]]), gate)
+    pop.record("c")
+    sim.run(4.0)
+    assert sim.first_step(pop) == 2  # a spike source starts at step 1, plus the delay
+    c = pop.get_data().segments[0].analogsignals[0].magnitude[:, 0]
+    p = {k: np.array([v]) for k, v in p.items()}
+    s, expected = {"c": np.zeros(1), "wait": np.array([1])}, [0.0]
+    for candidate in (0.0, 0.0, 0.7, 0.0):
+        s, _ = reference_step(p, s, np.array([[0.0], [0.0], [candidate], [0.0]]))
+        expected.append(float(s["c"][0]))
+    np.testing.assert_allclose(c, expected, atol=1e-6)
+    assert expected[3] != expected[2]
+
+
+def test_torch_gru_layout_is_reordered_to_evnn() -> None:
+    """nn.GRU rows (r, z, n) -> EvNN columns (z, r, g)."""
+    from pynn_spinnaker2.pynn.egru import evnn_layout_from_torch_gru
+
+    hidden, n_in = 2, 3
+    w_ih = np.arange(3 * hidden * n_in, dtype=float).reshape(3 * hidden, n_in)
+    w_hh = -np.arange(3 * hidden * hidden, dtype=float).reshape(3 * hidden, hidden)
+    b_ih, b_hh = np.arange(6.0), 10 + np.arange(6.0)
+    kernel, recurrent, bias, recurrent_bias = evnn_layout_from_torch_gru(w_ih, w_hh, b_ih, b_hh)
+    assert kernel.shape == (n_in, 3 * hidden) and recurrent.shape == (hidden, 3 * hidden)
+    np.testing.assert_array_equal(kernel[:, :hidden], w_ih[hidden:2 * hidden].T)  # z
+    np.testing.assert_array_equal(kernel[:, hidden:2 * hidden], w_ih[:hidden].T)  # r
+    np.testing.assert_array_equal(recurrent[:, 2 * hidden:], w_hh[2 * hidden:].T)  # n
+    np.testing.assert_array_equal(bias, [2, 3, 0, 1, 4, 5])
+    np.testing.assert_array_equal(recurrent_bias, [12, 13, 10, 11, 14, 15])
+
+
 def test_zero_weights_make_no_synapses(sim) -> None:
     """A gate projection built from a dense matrix with AllToAllConnector keeps only its
     nonzero weights."""
