@@ -124,6 +124,10 @@ KERNEL_OPS: dict[str, KernelOps] = {
     # three gate sums 10, two sigmoids and a tanh (2-3 single, 1 exp, 1 div each), state
     # update 4, threshold, graded output and reset 3
     "egru": KernelOps(single=24, div=3, exp=3, branches=2),
+    # NIR CUBA family: drive 3 adds, v 1 sub 3 mul 3 add, i_syn 2 mul 1 add, threshold/reset
+    "nir_cuba": KernelOps(single=14, branches=2),
+    # like spike_source_array: the schedule (with payloads) is walked per step
+    "graded_source_array": KernelOps(single=1, branches=1),
 }
 
 

@@ -73,3 +73,33 @@ def test_cost_report_writes_where_asked(sim, tmp_path) -> None:
     summary = json.loads((tmp_path / "cost" / "cost.json").read_text())["summary"]
     assert summary["energy_per_inference_j"] == pytest.approx(report.energy_j / 4)
     assert np.isclose(summary["wall_time_s"][0], report.compute_time_s[0])
+
+
+def test_graded_events_are_counted_as_macs_on_an_egru(sim) -> None:
+    """Every synaptic event of a graded packet is a multiply-accumulate; the EGRU and its
+    graded source are costed like any other kernel."""
+    sim.setup(timestep=1.0)
+    rng = np.random.default_rng(1)
+    n_in, n, steps = 5, 8, 6
+    src = sim.Population(n_in, sim.GradedSourceArray.from_matrix(rng.normal(size=(steps, n_in))
+                                                                 + 3.0))
+    kernel = np.zeros((n_in, 3 * n))
+    kernel[:, 2 * n:] = 1.0  # candidate only: every input event reaches n synapses
+    layer = sim.egru_layer(src, kernel, np.zeros((n, 3 * n)), np.zeros(3 * n), np.zeros(3 * n),
+                           np.full(n, 100.0), label="egru")  # never fires: no recurrent events
+    layer.population.record("spikes")
+    sim.run(steps + 2)
+    totals = sim.get_cost().summary()["totals"]
+    assert totals["packets_sent"] == steps * n_in
+    assert totals["synaptic_events"] == steps * n_in * n
+    assert totals["macs"] == totals["synaptic_events"]
+
+
+def test_every_neuron_kernel_has_an_operation_count() -> None:
+    """A kernel the cost model cannot price makes ``get_cost`` fail after a run."""
+    from pynn_spinnaker2.backends.emulator.kernels import NEURON_KERNELS
+    from pynn_spinnaker2.cells import CELL_MODELS
+    from pynn_spinnaker2.cost.constants import KERNEL_OPS
+
+    kernels = set(NEURON_KERNELS) | {m.kernel for m in CELL_MODELS.values()}
+    assert kernels <= set(KERNEL_OPS), kernels - set(KERNEL_OPS)

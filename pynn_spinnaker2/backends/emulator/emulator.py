@@ -51,6 +51,8 @@ class Counters:
     packets_sent: np.ndarray
     synaptic_events: np.ndarray
     steps: int = 0
+    #: Synaptic events of graded packets (weight x payload, a multiply-accumulate), per core.
+    macs: np.ndarray | None = None
 
 
 class Emulator:
@@ -490,8 +492,12 @@ class Emulator:
             weight = weight.astype(np.float64)
             weight[dynamic] *= self._tsodyks_markram(idx[dynamic], now)
         np.add.at(self.ring, pos, weight.astype(np.float32))
-        self.counters.synaptic_events += np.bincount(self.syn_core[idx],
-                                                     minlength=len(self.image.cores))
+        per_core = np.bincount(self.syn_core[idx], minlength=len(self.image.cores))
+        self.counters.synaptic_events += per_core
+        if payload is not None:
+            if self.counters.macs is None:
+                self.counters.macs = np.zeros(len(self.image.cores), np.int64)
+            self.counters.macs += per_core
 
     def _currents(self, step: int) -> np.ndarray:
         """Injected current into every neuron during the step that starts at ``step``."""
