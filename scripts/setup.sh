@@ -14,4 +14,11 @@ if [ "${SKIP_NEST:-0}" != "1" ]; then
     .venv/bin/python -m pip install --quiet "nest-simulator==3.10.0" "numpy<2.1" \
         || echo "setup: nest-simulator not installed; the NEST comparison tests will skip"
 fi
+# torch (the CPU wheel of exactly 2.13.0: any other spec pulls a CUDA build), then snnTorch
+# and nirtorch for the NIR comparison tests; they skip where these are missing.
+if [ "${SKIP_TORCH:-0}" != "1" ]; then
+    { .venv/bin/python -m pip install --quiet "torch==2.13.0" \
+        && .venv/bin/python -m pip install --quiet -e ".[nir-compare]"; } \
+        || echo "setup: torch/snntorch not installed; the snnTorch comparison tests will skip"
+fi
 .venv/bin/python tools/fetch_pynn_sdist.py
