@@ -139,6 +139,25 @@ def test_nested_recurrent_graph_matches_closed_form_loop(sim) -> None:
     assert expected.sum() > 50
 
 
+def test_subgraph_ports_named_explicitly(sim) -> None:
+    """Edges may name a subgraph's Input as 'sub.port' when it has several."""
+    sub = nir.NIRGraph(nodes={"a": nir.Input(input_type=np.array([2])),
+                              "b": nir.Input(input_type=np.array([2])),
+                              "wa": nir.Linear(weight=np.diag([1.0, 0.0])),
+                              "wb": nir.Linear(weight=np.diag([0.0, 2.0])),
+                              "acc": _integrator(2),
+                              "out": nir.Output(output_type=np.array([2]))},
+                       edges=[("a", "wa"), ("b", "wb"), ("wa", "acc"), ("wb", "acc"),
+                              ("acc", "out")], type_check=False)
+    nodes = {"input": nir.Input(input_type=np.array([2])), "sub": sub,
+             "output": nir.Output(output_type=np.array([2]))}
+    raster = np.zeros((6, 2))
+    raster[1] = 1.0
+    v = _run_graph(sim, nodes, [("input", "sub.a"), ("input", "sub.b"), ("sub", "output")],
+                   raster, 6)
+    np.testing.assert_allclose(v[-1], [1.0, 2.0], rtol=1e-6)
+
+
 def test_graph_from_file_with_metadata_dt(sim, tmp_path) -> None:
     graph = nir.NIRGraph.from_list(nir.Affine(weight=np.ones((2, 2)), bias=np.full(2, 2.0)),
                                    nir.LIF(tau=np.full(2, 0.01), r=np.ones(2),
