@@ -14,16 +14,15 @@ if [ "${SKIP_NEST:-0}" != "1" ]; then
     .venv/bin/python -m pip install --quiet "nest-simulator==3.10.0" "numpy<2.1" \
         || echo "setup: nest-simulator not installed; the NEST comparison tests will skip"
 fi
-# torch (CPU wheel) and NVML bindings for benchmarks/egru_inference_cost.py; no test needs them.
-if [ "${SKIP_BENCH:-0}" != "1" ]; then
-    .venv/bin/python -m pip install --quiet -e ".[bench]" \
-        || echo "setup: torch not installed; benchmarks/egru_inference_cost.py will say so"
+# torch (the CPU wheel of exactly 2.13.0: any other spec pulls a CUDA build) first, then what
+# needs it: snnTorch and nirtorch (NIR comparison tests), NVML bindings (the inference cost
+# benchmark), and the Python sources of evnn-pytorch 0.2.0 (the EGRU reference of the EvNN
+# comparison tests). The tests that need them skip, saying why, where they are missing.
+if [ "${SKIP_TORCH:-0}" != "1" ]; then
+    { .venv/bin/python -m pip install --quiet "torch==2.13.0" "numpy<2.1" \
+        && .venv/bin/python -m pip install --quiet -e ".[egru,nir-compare,bench]" "numpy<2.1" \
+        && .venv/bin/python tools/fetch_evnn_sdist.py; } \
+        || echo "setup: torch, snntorch or evnn-pytorch not installed; the tests that compare" \
+                "against them will skip"
 fi
 .venv/bin/python tools/fetch_pynn_sdist.py
-# torch (CPU) and the Python sources of evnn-pytorch 0.2.0: the EGRU reference of the EvNN
-# comparison tests, which skip without them.
-if [ "${SKIP_TORCH:-0}" != "1" ]; then
-    { .venv/bin/python -m pip install --quiet -e ".[egru]" "numpy<2.1" \
-        && .venv/bin/python tools/fetch_evnn_sdist.py; } \
-        || echo "setup: torch or evnn-pytorch not installed; the EvNN comparison tests will skip"
-fi

@@ -29,6 +29,8 @@ from ..network import Network, PopulationSpec
 from .nir_extensions import for_model
 
 SOURCES = ("SpikeSourceArray", "SpikeSourcePoisson")
+#: Largest dense weight matrix written for one projection (entries; 512 MiB of float64).
+MAX_DENSE = 1 << 26
 
 
 def network_to_nir(network: Network, dt: float | None = None) -> nir.NIRGraph:
@@ -68,6 +70,11 @@ def network_to_nir(network: Network, dt: float | None = None) -> nir.NIRGraph:
         if proj.synapse != "StaticSynapse":
             raise NotImplementedError(f"NIR export: projection {proj.label!r} uses "
                                       f"{proj.synapse}; NIR has static weights only")
+        if pre.size * post.size > MAX_DENSE:
+            raise NotImplementedError(
+                f"NIR export: projection {proj.label!r} ({pre.size} x {post.size}) would be a "
+                f"dense NIR weight matrix of {pre.size * post.size} entries (NIR has no sparse "
+                f"weights); the limit is {MAX_DENSE}")
         steps = np.round(np.asarray(proj.delay) / h).astype(np.int64)
         groups = np.unique(steps)
         for d in groups:

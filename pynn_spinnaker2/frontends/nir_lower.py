@@ -10,7 +10,8 @@ nodes pass-throughs). Then:
   ``SumPool2d``, ``AvgPool2d``, ``Delay``, in any DAG) is composed into one synapse list per
   (source, target) pair; biases become the target's ``bias`` parameter, delays synaptic delays;
 - a top-level ``Output`` records the node that feeds it (spikes, or ``v`` of a node that does
-  not spike).
+  not spike); fed by a linear map or several edges, a memoryless readout population records
+  the value of each step.
 
 Timing: one NIR time step ``dt`` (in the graph's time unit) is one simulation step
 (``timestep`` ms); every edge carried by spikes takes one step (a spike is the input of the
@@ -435,10 +436,11 @@ class _Lowering:
         projections: list[ProjectionSpec] = []
         inputs, outputs, shapes = {}, {}, {}
         record: dict[str, set[str]] = {}
+        readouts: dict[str, str] = {}
         for name in self.nodes:
             kind = self.kind(name)
             if kind == "output":
-                outputs.update(self._output(name, record))
+                outputs.update(self._output(name, record, readouts))
         for name in self.nodes:
             kind = self.kind(name)
             if kind == "input":
@@ -451,10 +453,24 @@ class _Lowering:
             elif kind == "neuron":
                 low = self.lower_node(name)
                 params = dict(low.params)
-                projections.extend(self._projections(name, low, params))
+                total = self.expr_in(name) if self.preds[name] else ops.Expr.zero(low.size)
+                if self.preds[name] and total.size != low.size and all(
+                        m is None for m in low.input_maps.values()):
+                    raise NetworkError(f"NIR import: {_describe(name, self.nodes[name])} has "
+                                       f"{low.size} neurons but receives {total.size} values")
+                projections.extend(self._projections(name, low, params, total))
                 shapes[name] = self.shape(name)
                 pops.append(PopulationSpec(name, low.model, low.size, params, low.initial,
                                            record=self._record(name, low.size, record)))
+        for output, label in readouts.items():
+            total = self.expr_in(output)
+            low = self._readout(total.size)
+            params = dict(low.params)
+            projections.extend(self._projections(label, low, params, total))
+            shapes[label] = self.in_shape(output)
+            pops.append(PopulationSpec(label, low.model, low.size, params, low.initial,
+                                       record={"v": RecordSpec(np.arange(low.size),
+                                                               self.timestep)}))
         network = Network(self.timestep, tuple(pops), tuple(projections), (), machine, seed)
         return ImportedGraph(network, inputs, outputs, shapes)
 
@@ -462,13 +478,21 @@ class _Lowering:
         return {var: RecordSpec(np.arange(n), self.timestep)
                 for var in sorted(record.get(name, ()))}
 
-    def _output(self, name: str, record: dict[str, set[str]]) -> dict[str, tuple[str, str]]:
+    def _readout(self, n: int) -> LoweredNode:
+        """A memoryless population whose v is its input of the step: an exact LI whose time
+        constant is a millionth of a step (decay e^-1e6 = 0, gain r = 1)."""
+        params = {"tau": np.full(n, self.timestep * 1e-6), "r": np.ones(n),
+                  "v_leak": np.zeros(n), "bias": np.zeros(n), "euler": np.zeros(n)}
+        return LoweredNode("NIR_LI", n, params, {"v": np.zeros(n), "i_syn": np.zeros(n)},
+                           False, {"excitatory": None}, record="v")
+
+    def _output(self, name: str, record: dict[str, set[str]], readouts: dict[str, str]
+                ) -> dict[str, tuple[str, str]]:
         preds = self.preds[name]
         if not preds:
             return {}
         if len(preds) > 1:
-            raise NotImplementedError(f"NIR import: Output {name!r} sums several edges "
-                                      f"{preds}; give each its own Output")
+            return self._add_readout(name, readouts)
         pre = preds[0]
         # Subgraph ports and Flatten only rename elements: look through them.
         while (type(self.nodes[pre]).__name__ in ("Input", "Output", "Flatten")
@@ -480,21 +504,22 @@ class _Lowering:
         elif kind == "neuron":
             var = self.lower_node(pre).record
         else:
-            raise NotImplementedError(
-                f"NIR import: Output {name!r} reads {_describe(pre, self.nodes[pre])}, a "
-                f"linear map of spikes, not a neuron's output; end the graph with a neuron "
-                f"node (an LI node integrates a readout)")
+            return self._add_readout(name, readouts)
         record.setdefault(pre, set()).add(var)
         return {name: (pre, var)}
 
-    def _projections(self, name: str, low: LoweredNode, params: dict[str, np.ndarray]
-                     ) -> list[ProjectionSpec]:
+    def _add_readout(self, name: str, readouts: dict[str, str]) -> dict[str, tuple[str, str]]:
+        """An Output fed by a linear map (or by a sum of edges) records that value each step
+        through a readout population."""
+        label, k = f"{name}_readout", 1
+        while label in self.nodes:
+            label, k = f"{name}_readout{k}", k + 1
+        readouts[name] = label
+        return {name: (label, "v")}
+
+    def _projections(self, name: str, low: LoweredNode, params: dict[str, np.ndarray],
+                     total: ops.Expr) -> list[ProjectionSpec]:
         out = []
-        total = self.expr_in(name) if self.preds[name] else ops.Expr.zero(low.size)
-        if self.preds[name] and total.size != low.size and all(
-                m is None for m in low.input_maps.values()):
-            raise NetworkError(f"NIR import: {_describe(name, self.nodes[name])} has "
-                               f"{low.size} neurons but receives {total.size} values")
         for receptor, op in low.input_maps.items():
             expr = total if op is None else total.apply(op)
             if op is None:

@@ -11,6 +11,7 @@ from pyNN.recording import *  # noqa: F401,F403
 from pyNN.space import Space  # noqa: F401
 from pyNN.standardmodels import StandardCellType
 
+from ..frontends.nir_io import export_nir, import_nir  # noqa: F401
 from ..machine import Machine  # noqa: F401
 from .control import (  # noqa: F401
     end,
@@ -58,22 +59,6 @@ from .procedural_api import connect, create, record, record_gsyn, record_v  # no
 from .projections import Projection  # noqa: F401
 from .standardmodels import *  # noqa: F401,F403
 from .standardmodels import SUPPORTED_CELLS
-
-
-def import_nir(*args: object, **kwargs: object) -> object:
-    """Build Populations and Projections from a NIR graph or file (see
-    :func:`pynn_spinnaker2.frontends.nir_io.import_nir`)."""
-    from ..frontends.nir_io import import_nir as _import_nir
-
-    return _import_nir(*args, **kwargs)
-
-
-def export_nir(*args: object, **kwargs: object) -> object:
-    """The current network as a NIR graph, written to a file when a path is given (see
-    :func:`pynn_spinnaker2.frontends.nir_io.export_nir`)."""
-    from ..frontends.nir_io import export_nir as _export_nir
-
-    return _export_nir(*args, **kwargs)
 
 
 def list_standard_models() -> list[str]:

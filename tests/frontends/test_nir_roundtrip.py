@@ -124,6 +124,17 @@ def test_export_refuses_what_nir_cannot_describe(sim) -> None:
         sim.export_nir()
 
 
+def test_export_refuses_huge_dense_matrices(sim, monkeypatch) -> None:
+    from pynn_spinnaker2.frontends import nir_export
+
+    monkeypatch.setattr(nir_export, "MAX_DENSE", 50)
+    sim.setup(timestep=1.0)
+    a = sim.Population(10, sim.NIR_LIF(), label="a")
+    sim.Projection(a, a, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.1), label="big")
+    with pytest.raises(NotImplementedError, match=r"'big' \(10 x 10\) would be a dense"):
+        sim.export_nir()
+
+
 # -- extension nodes ----------------------------------------------------------------------
 @dataclass(eq=False)
 class DoubleLIF(nir.NIRNode):
