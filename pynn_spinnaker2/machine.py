@@ -103,6 +103,9 @@ class Machine:
         if not 0 <= self.sram_reserved < self.sram_per_pe:
             raise ValueError(f"Machine.sram_reserved ({self.sram_reserved} bytes) must leave "
                              f"room for data in {self.sram_per_pe} bytes of SRAM")
+        if self.pes_per_chip > 160 - len(LINKS):
+            raise ValueError(f"a router entry's 160-bit route holds {160 - len(LINKS)} PEs, "
+                             f"got pes_per_chip={self.pes_per_chip}")
         if self.links_per_chip != len(LINKS):
             raise ValueError(f"the chip mesh has {len(LINKS)} links per chip, got "
                              f"links_per_chip={self.links_per_chip}")
@@ -153,8 +156,11 @@ class Machine:
 
     def describe(self) -> str:
         """One line: chips, boards, PEs and the per-PE budgets."""
-        return (f"{self.width} x {self.height} chips ({self.n_chips} chips, "
-                f"{self.n_boards:g} boards), {self.n_pes} PEs, "
+        boards = (f"{self.n_boards:g} board{'s' if self.n_boards != 1 else ''}"
+                  if self.n_chips >= self.chips_per_board
+                  else f"less than one {self.chips_per_board}-chip board")
+        return (f"{self.width} x {self.height} chips ({self.n_chips} chips, {boards}), "
+                f"{self.n_pes} PEs, "
                 f"{self.sram_data_budget // 1024} KiB SRAM for data per PE, "
                 f"{self.router_entries} router entries per chip")
 
