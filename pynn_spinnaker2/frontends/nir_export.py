@@ -1,7 +1,8 @@
 """Network -> NIR graph: the inverse of :mod:`.nir_lower` for what NIR can describe.
 
-- spike sources become ``Input`` nodes (their spike times are stimulus, not network: NIR has
-  no place for them);
+- spike sources and graded sources become ``Input`` nodes (their spike times and values are
+  stimulus, not network: NIR has no place for them); the Input's metadata ``graded`` says
+  which (a GradedSourceArray sends values, the importer recreates one);
 - ``NIR_*`` populations become their NIR node, times converted to the graph's unit;
 - a projection becomes a ``Linear`` node (dense weights, duplicates summed) per distinct
   delay; a delay of k steps adds a ``Delay`` of (k - 1) dt (one step is the spike's own);
@@ -9,7 +10,10 @@
   (or of an Affine fed by an Input of size 1 that never spikes, when it has none);
 - every recorded population and every neuron population that feeds nothing gets an
   ``Output``;
-- extension cell types are written by their extension (:mod:`.nir_extensions`).
+- extension cell types are written by their extension (:mod:`.nir_extensions`), which may
+  hold the projections into them (the EGRU node holds its gate weights): their input is
+  wired from each source, through a ``Delay`` for delays over one step and a ``Linear``
+  that places the source in the node's input vector when it has several sources.
 
 Graph metadata: ``dt`` (the graph time step), ``time_unit`` (``s``), ``timestep_ms``. Node
 metadata: ``discretisation`` (``exact``/``euler``) and, when they differ from what the
@@ -26,9 +30,9 @@ import numpy as np
 from ..cells.nir_cuba import DEFAULTS as NIR_DEFAULTS
 from ..cells.nir_cuba import MODELS as NIR_MODELS
 from ..network import Network, PopulationSpec
-from .nir_extensions import for_model
+from .nir_extensions import EXTENSIONS, ExportedNode, for_model
 
-SOURCES = ("SpikeSourceArray", "SpikeSourcePoisson")
+SOURCES = ("SpikeSourceArray", "SpikeSourcePoisson", "GradedSourceArray")
 #: Largest dense weight matrix written for one projection (entries; 512 MiB of float64).
 MAX_DENSE = 1 << 26
 
@@ -61,11 +65,20 @@ def network_to_nir(network: Network, dt: float | None = None) -> nir.NIRGraph:
                                   f"no NIR node; use the cells' 'bias' parameter for a "
                                   f"constant input")
     pops = {p.label: p for p in network.populations}
+    exported: dict[str, ExportedNode] = {}
     for pop in network.populations:
-        nodes[names[pop.label]] = _population_node(pop, scale)
+        ext = for_model(pop.model) if pop.model not in NIR_MODELS else None
+        if ext is not None and ext.export is not None:
+            exported[pop.label] = ext.export(pop, network, scale)
+            nodes[names[pop.label]] = exported[pop.label].node
+        else:
+            nodes[names[pop.label]] = _population_node(pop, scale)
+    held = {label for part in exported.values() for label in part.projections}
     feeds: set[str] = set()
     plain_inputs: dict[str, list[str]] = {}
     for proj in network.projections:
+        if proj.label in held:
+            continue
         pre, post = pops[proj.pre], pops[proj.post]
         if proj.synapse != "StaticSynapse":
             raise NotImplementedError(f"NIR export: projection {proj.label!r} uses "
@@ -91,6 +104,9 @@ def network_to_nir(network: Network, dt: float | None = None) -> nir.NIRGraph:
                 edges.append((lin, names[post.label]))
                 plain_inputs.setdefault(post.label, []).append(lin)
         feeds.add(proj.pre)
+    for label, part in exported.items():
+        _wire_inputs(names[label], part, pops, names, nodes, edges, dt)
+        feeds.update(pre for pre, _, _ in part.inputs)
     for pop in network.populations:
         _add_bias(pop, names, nodes, edges, plain_inputs.get(pop.label, []))
         is_neuron = pop.model not in SOURCES
@@ -102,17 +118,39 @@ def network_to_nir(network: Network, dt: float | None = None) -> nir.NIRGraph:
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=False)
 
 
+def _wire_inputs(target: str, part: ExportedNode, pops: dict[str, PopulationSpec],
+                 names: dict[str, str], nodes: dict, edges: list, dt: float) -> None:
+    """Edges from each source block of an extension node's input to the node."""
+    n_in = int(np.prod(part.node.input_type["input"]))
+    for pre, steps, offset in part.inputs:
+        size = pops[pre].size
+        end = names[pre]
+        tag = f"{target}_input_{names[pre]}" + ("" if steps == 1 else f"_delay{steps}")
+        if steps > 1:
+            delay = _unique(f"{tag}_d", nodes)
+            nodes[delay] = nir.Delay(delay=np.full(size, (steps - 1) * dt))
+            edges.append((end, delay))
+            end = delay
+        if len(part.inputs) > 1 or size != n_in:
+            place = np.zeros((n_in, size))
+            place[offset + np.arange(size), np.arange(size)] = 1.0
+            lin = _unique(tag, nodes)
+            nodes[lin] = nir.Linear(weight=place)
+            edges.append((end, lin))
+            end = lin
+        edges.append((end, target))
+
+
 def _population_node(pop: PopulationSpec, scale: float) -> nir.NIRNode:
     if pop.model in SOURCES:
-        return nir.Input(input_type=np.array([pop.size]))
+        return nir.Input(input_type=np.array([pop.size]),
+                         metadata={"graded": pop.model == "GradedSourceArray"})
     if pop.model not in NIR_MODELS:
-        ext = for_model(pop.model)
-        if ext is not None and ext.export is not None:
-            return ext.export(pop, scale)
         raise NotImplementedError(
             f"NIR export: population {pop.label!r} is an {pop.model}, which no NIR node "
-            f"describes exactly; NIR export takes spike sources and the NIR cell types "
-            f"{sorted(NIR_MODELS)}")
+            f"describes exactly; NIR export takes spike sources, graded sources, the NIR "
+            f"cell types {sorted(NIR_MODELS)} and the extension cell types "
+            f"{sorted(e.model for e in EXTENSIONS.values() if e.export is not None)}")
     model = NIR_MODELS[pop.model]
     t = model.extra["nir_type"]
     p = {k: np.asarray(pop.params.get(k, np.full(pop.size, v)), dtype=float)

@@ -32,7 +32,8 @@ class NIRNetwork:
     projections
         Projection label (``source->target``) -> Projection.
     inputs
-        Input node name -> its ``SpikeSourceArray`` Population.
+        Input node name -> its ``SpikeSourceArray`` Population (a ``GradedSourceArray``
+        for an Input that sends values: one feeding an EGRU, see ``doc/nir.md``).
     outputs
         Output node name -> (Population, recorded variable).
     shapes
@@ -49,10 +50,13 @@ class NIRNetwork:
     dt: float
 
     def set_input(self, name: str, raster: np.ndarray) -> None:
-        """Drive Input ``name`` with a raster of spike counts, one row per time step.
+        """Drive Input ``name`` with a raster, one row per time step.
 
-        Row t (counts per input element, the node's shape flattened) is sent at
-        (t + 1) x timestep, so it is the input of step t + 1 of the first spiking layer.
+        Row t (one value per input element, the node's shape flattened) is sent at
+        (t + 1) x timestep, so it is the input of step t + 1 of the first layer. The rows
+        hold spike counts (integers >= 0) for a spiking Input; for a graded one (a
+        ``GradedSourceArray``, as an Input feeding an EGRU becomes) any finite values, row
+        t being sequence position t (zeros are not sent: they add nothing).
         """
         pop = self._input(name)
         from ..pynn import get_time_step
@@ -61,6 +65,9 @@ class NIRNetwork:
         if raster.ndim < 2 or int(np.prod(raster.shape[1:])) != pop.size:
             raise NetworkError(f"Input {name!r}: the raster needs shape (steps, {pop.size}) "
                                f"(or (steps, *{self.shapes[name]})), got {raster.shape}")
+        if getattr(pop.celltype, "graded", False):
+            self._set_values(name, pop, raster.reshape(raster.shape[0], pop.size))
+            return
         counts = raster.reshape(raster.shape[0], pop.size)
         if np.any(counts < 0) or np.any(counts != np.round(counts)):
             raise NetworkError(f"Input {name!r}: the raster holds spike counts (integers >= "
@@ -73,9 +80,25 @@ class NIRNetwork:
         pop.set(spike_times=[Sequence(np.repeat(steps, counts[:, i].astype(np.int64)))
                              for i in range(pop.size)])
 
+    def _set_values(self, name: str, pop: object, values: np.ndarray) -> None:
+        from pyNN.parameters import Sequence
+
+        from ..pynn import get_time_step
+
+        values = np.asarray(values, dtype=float)
+        if not np.all(np.isfinite(values)):
+            raise NetworkError(f"Input {name!r}: the values must be finite")
+        h = get_time_step()
+        times = np.arange(1, values.shape[0] + 1) * h
+        sent = values != 0
+        pop.set(spike_times=[Sequence(times[sent[:, i]]) for i in range(pop.size)],
+                values=[Sequence(values[sent[:, i], i]) for i in range(pop.size)], start=h)
+
     def read_output(self, name: str) -> np.ndarray:
         """Output ``name`` after a run: a (steps, n) array, spike counts per step for a
-        spiking node, the recorded state (``v``) sampled every step otherwise."""
+        spiking node, the event values per step for a graded one (an EGRU: row t holds the
+        events stamped (t + 1) x timestep, 0 where a unit sent nothing), the recorded state
+        (``v``) sampled every step otherwise."""
         if name not in self.outputs:
             raise KeyError(f"no Output named {name!r}; outputs are {sorted(self.outputs)}")
         pop, variable = self.outputs[name]
@@ -87,9 +110,14 @@ class NIRNetwork:
         if variable == "spikes":
             n_steps = int(round(get_current_time() / h))
             out = np.zeros((n_steps, pop.size))
+            graded = getattr(pop.celltype, "graded", False)
             for train in segment.spiketrains:
                 idx = np.round(np.asarray(train.magnitude) / h).astype(np.int64) - 1
-                np.add.at(out[:, int(train.annotations["source_index"])], idx[idx >= 0], 1)
+                value = (np.asarray(train.array_annotations["value"], dtype=float) if graded
+                         else np.ones(idx.size))
+                keep = (idx >= 0) & (idx < n_steps)
+                np.add.at(out[:, int(train.annotations["source_index"])], idx[keep],
+                          value[keep])
             return out
         signal = segment.filter(name=variable)[0]
         return np.asarray(signal.magnitude)[1:]
@@ -151,6 +179,10 @@ def build_pynn(imported: ImportedGraph, dt: float, label_prefix: str = "") -> NI
         cell_class = getattr(sim, spec.model)
         if spec.model == "SpikeSourceArray":
             cell = cell_class(spike_times=[[] for _ in range(spec.size)])
+        elif spec.model == "GradedSourceArray":
+            cell = cell_class(spike_times=[[] for _ in range(spec.size)],
+                              values=[[] for _ in range(spec.size)],
+                              start=float(spec.params["start"][0]))
         else:
             cell = cell_class(**spec.params)
         pop = sim.Population(spec.size, cell, initial_values=dict(spec.initial),
@@ -180,8 +212,10 @@ def export_nir(path: str | Path | None = None, dt: float | None = None) -> nir.N
     Parameters
     ----------
     path
-        File to write (``nir.write``); the file is readable by ``nir.read`` unless the
-        network holds extension cell types (then by :func:`import_nir`).
+        File to write (``nir.write``, nodes kept in the graph's order); ``nir.read`` reads
+        it. EGRU populations are written as EGRU extension nodes (subgraphs that
+        ``nir.read`` returns as they are and :func:`import_nir` turns back into EGRU
+        populations; see ``doc/nir.md``).
     dt
         Time step of the graph in its time unit; default the simulation time step in
         seconds. Time constants are written in that unit.
@@ -198,5 +232,24 @@ def export_nir(path: str | Path | None = None, dt: float | None = None) -> nir.N
     network: Network = build_network(simulator.state)
     graph = network_to_nir(network, dt)
     if path is not None:
-        nir.write(path, graph)
+        write_nir(path, graph)
     return graph
+
+
+def write_nir(path: str | Path, graph: nir.NIRGraph) -> None:
+    """``nir.write``, with HDF5 groups that keep their creation order.
+
+    Readers (``nir.read`` and ours) then meet the nodes in the graph's order instead of
+    sorted by name, so an imported network has its populations in the exported order: the
+    order in which their events are summed into a shared target (float32 addition is not
+    associative), which keeps a round trip bit-identical.
+    """
+    import h5py
+
+    config = h5py.get_config()
+    before = config.track_order
+    config.track_order = True
+    try:
+        nir.write(path, graph)
+    finally:
+        config.track_order = before

@@ -3,9 +3,12 @@
 The graph is first flattened (nested graphs become dotted names, their Input and Output
 nodes pass-throughs). Then:
 
-- a top-level ``Input`` becomes a ``SpikeSourceArray`` population (its spikes are the input);
+- a top-level ``Input`` becomes a ``SpikeSourceArray`` population (its spikes are the input),
+  or a ``GradedSourceArray`` (values per step) when it feeds a node that takes graded input
+  (the EGRU) or its metadata says ``graded``;
 - a neuron node (``LIF``, ``CubaLIF``, ``IF``, ``LI``, ``CubaLI``, ``I``, ``Threshold``, or a
-  registered extension) becomes a population of the matching ``NIR_*`` cell type;
+  registered extension, such as the EGRU subgraph of :mod:`.nir_egru`) becomes a population
+  of the matching cell type;
 - what lies between (``Affine``, ``Linear``, ``Scale``, ``Flatten``, ``Conv1d``, ``Conv2d``,
   ``SumPool2d``, ``AvgPool2d``, ``Delay``, in any DAG) is composed into one synapse list per
   (source, target) pair; biases become the target's ``bias`` parameter, delays synaptic delays;
@@ -32,7 +35,7 @@ from ..errors import NetworkError
 from ..machine import Machine
 from ..network import Network, PopulationSpec, ProjectionSpec, RecordSpec
 from . import nir_ops as ops
-from .nir_extensions import EXTENSIONS, LoweredNode
+from .nir_extensions import EXTENSIONS, LoweredNode, container_type
 
 NEURON_TYPES = ("LIF", "CubaLIF", "IF", "LI", "CubaLI", "I", "Threshold")
 LINEAR_TYPES = ("Affine", "Linear", "Scale", "Flatten", "Conv1d", "Conv2d", "SumPool2d",
@@ -441,14 +444,21 @@ class _Lowering:
             kind = self.kind(name)
             if kind == "output":
                 outputs.update(self._output(name, record, readouts))
+        graded = self._graded_inputs()
         for name in self.nodes:
             kind = self.kind(name)
             if kind == "input":
                 n = int(np.prod(self.shape(name)))
                 inputs[name] = name
                 shapes[name] = self.shape(name)
-                pops.append(PopulationSpec(name, "SpikeSourceArray", n,
-                                           spike_times=tuple(np.zeros(0) for _ in range(n)),
+                empty = tuple(np.zeros(0) for _ in range(n))
+                if name in graded:
+                    pops.append(PopulationSpec(
+                        name, "GradedSourceArray", n, {"start": np.full(n, self.timestep)},
+                        spike_times=empty, record=self._record(name, n, record),
+                        spike_values=empty))
+                    continue
+                pops.append(PopulationSpec(name, "SpikeSourceArray", n, spike_times=empty,
                                            record=self._record(name, n, record)))
             elif kind == "neuron":
                 low = self.lower_node(name)
@@ -473,6 +483,20 @@ class _Lowering:
                                                                self.timestep)}))
         network = Network(self.timestep, tuple(pops), tuple(projections), (), machine, seed)
         return ImportedGraph(network, inputs, outputs, shapes)
+
+    def _graded_inputs(self) -> set[str]:
+        """Inputs that send values (GradedSourceArray): metadata ``graded`` where given,
+        otherwise those feeding a node that takes graded input."""
+        flags = {name: (getattr(node, "metadata", None) or {}).get("graded")
+                 for name, node in self.nodes.items() if self.kind(name) == "input"}
+        out = {name for name, flag in flags.items()
+               if flag is not None and np.size(flag) == 1 and bool(np.ravel(flag)[0])}
+        for name in self.nodes:
+            if (self.kind(name) == "neuron" and self.preds[name]
+                    and self.lower_node(name).graded_input):
+                out |= {source for source in self.expr_in(name).source.tolist()
+                        if source in flags and flags[source] is None}
+        return out
 
     def _record(self, name: str, n: int, record: dict[str, set[str]]) -> dict[str, RecordSpec]:
         return {var: RecordSpec(np.arange(n), self.timestep)
@@ -521,13 +545,22 @@ class _Lowering:
                      total: ops.Expr) -> list[ProjectionSpec]:
         out = []
         for receptor, op in low.input_maps.items():
+            if op is not None and total.size != op.n_in and self.preds.get(name):
+                raise NetworkError(f"NIR import: {_describe(name, self.nodes[name])} takes "
+                                   f"{op.n_in} input values but receives {total.size}")
             expr = total if op is None else total.apply(op)
             if op is None:
                 params["bias"] = params["bias"] + expr.offset
+            elif receptor in low.offset_params:
+                key = low.offset_params[receptor]
+                params[key] = params[key] + expr.offset
             elif np.any(expr.offset):
                 raise NetworkError(f"NIR import: {_describe(name, self.nodes[name])} takes no "
                                    f"constant input (bias) on {receptor!r}")
-            for source in dict.fromkeys(expr.source.tolist()):
+            # With a map, every source of the input reaches every such receptor (possibly
+            # with no synapse): the EGRU requires each input to feed all its gates.
+            sources = expr.source if op is None else total.source
+            for source in dict.fromkeys(sources.tolist()):
                 for rec, sel in _receptors(receptor, op, expr, source):
                     suffix = "" if rec == "excitatory" else f"[{rec}]"
                     delay = (1.0 + np.round(expr.delay[sel] / self.dt)) * self.timestep
@@ -621,6 +654,8 @@ def _flatten(graph: nir.NIRGraph, prefix: str, nodes: dict[str, object],
     for name, node in graph.nodes.items():
         full = prefix + name
         if isinstance(node, nir.NIRGraph):
+            node = _extension_node(node, full)
+        if isinstance(node, nir.NIRGraph):
             _flatten(node, full + ".", nodes, edges, top_io)
         else:
             nodes[full] = node
@@ -631,11 +666,26 @@ def _flatten(graph: nir.NIRGraph, prefix: str, nodes: dict[str, object],
                       _resolve(graph, prefix, b, nir.Input)))
 
 
+def _extension_node(graph: nir.NIRGraph, name: str) -> object:
+    """A subgraph marked as an extension node (as ``nir.read`` returns the EGRU) -> that
+    node; any other subgraph unchanged."""
+    try:
+        kind = container_type(graph.metadata)
+        if kind is None:
+            return graph
+        return EXTENSIONS[kind].from_dict(graph.to_dict())
+    except NetworkError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise NetworkError(f"NIR import: node {name!r} (a subgraph marked as an extension "
+                           f"node): {exc}") from exc
+
+
 def _resolve(graph: nir.NIRGraph, prefix: str, name: str, port: type) -> str:
     """The flat name of an edge end (a subgraph stands for its one Input or Output)."""
     if name in graph.nodes:
         node = graph.nodes[name]
-        if not isinstance(node, nir.NIRGraph):
+        if not isinstance(node, nir.NIRGraph) or container_type(node.metadata):
             return prefix + name
         ports = [k for k, v in node.nodes.items() if isinstance(v, port)]
         if len(ports) != 1:
@@ -644,7 +694,8 @@ def _resolve(graph: nir.NIRGraph, prefix: str, name: str, port: type) -> str:
                                f"'{name}.<{port.__name__.lower()} name>'")
         return _resolve(node, prefix + name + ".", ports[0], port)
     head, _, rest = name.partition(".")
-    if rest and isinstance(graph.nodes.get(head), nir.NIRGraph):
+    inner = graph.nodes.get(head)
+    if rest and isinstance(inner, nir.NIRGraph) and not container_type(inner.metadata):
         return _resolve(graph.nodes[head], prefix + head + ".", rest, port)
     raise NetworkError(f"NIR import: edge end {prefix + name!r} is not a node of the graph "
                        f"(nodes: {sorted(prefix + k for k in graph.nodes)})")

@@ -5,7 +5,8 @@ type ends in an ``AssertionError``, ``KeyError`` or ``TypeError`` from deep insi
 nir. :func:`read_nir` reads the same HDF5 layout (nir 1.0.8's ``nir.write``), node by node,
 and raises :class:`~pynn_spinnaker2.errors.FormatError` naming the file and the node (as a
 dotted path through nested graphs) instead. It also reads the extension node types of
-:mod:`.nir_extensions`, which ``nir.read`` refuses.
+:mod:`.nir_extensions`: those stored under their own type (which ``nir.read`` refuses) and
+those stored as marked subgraphs (the EGRU), which it turns back into their nodes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import nir
 import numpy as np
 
 from ..errors import FormatError
-from .nir_extensions import EXTENSIONS
+from .nir_extensions import EXTENSIONS, container_type
 
 #: NIR node types nir 1.0.8 can (de)serialise.
 NIR_TYPES = ("Affine", "AvgPool2d", "Conv1d", "Conv2d", "CubaLI", "CubaLIF", "Delay",
@@ -94,14 +95,24 @@ def node_from_dict(data: object, where: str, top: bool = False) -> nir.NIRNode:
     if top and kind != "NIRGraph":
         raise FormatError(f"{where}: the top node must be a NIRGraph, found {kind!r}")
     if kind == "NIRGraph":
-        return _graph_from_dict(data, where)
+        try:
+            extension = container_type(data.get("metadata"))
+        except ValueError as exc:
+            raise FormatError(f"{where} (NIRGraph): {exc}") from exc
+        if extension is None:
+            return _graph_from_dict(data, where)
+        if top:
+            raise FormatError(f"{where}: the top node must be a graph of nodes, found an "
+                              f"{extension} extension node")
+        kind = extension
     if kind in EXTENSIONS:
         try:
             return EXTENSIONS[kind].from_dict(dict(data))
         except FormatError:
             raise
         except Exception as exc:  # noqa: BLE001 -- an extension's constructor checks
-            raise FormatError(f"{where} ({kind}): {type(exc).__name__}: {exc}") from exc
+            detail = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+            raise FormatError(f"{where} ({kind}): {detail}") from exc
     if kind not in NIR_TYPES:
         known = sorted(set(NIR_TYPES) | set(EXTENSIONS))
         raise FormatError(f"{where}: unknown NIR node type {kind!r}; known types are {known}")

@@ -1,6 +1,7 @@
 """The NIR reader and importer against mangled files: every failure is a clear error of
 ours (FormatError for the file, NetworkError / NotImplementedError for a graph we cannot
-run) that names where, never an exception from deep inside h5py or nir."""
+run) that names where, never an exception from deep inside h5py or nir. The file holds an
+EGRU extension node (a marked subgraph) too."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pynn_spinnaker2.errors import FormatError, NetworkError
+from pynn_spinnaker2.frontends.nir_egru import EGRU
 from pynn_spinnaker2.frontends.nir_lower import nir_to_network
 from pynn_spinnaker2.frontends.nir_read import read_nir
 from pynn_spinnaker2.network import validate
@@ -43,10 +45,14 @@ def _graph() -> nir.NIRGraph:
              "w": nir.Linear(weight=rng.normal(size=(3, 4))),
              "cuba": nir.CubaLIF(tau_syn=np.full(3, 5e-3), tau_mem=np.full(3, 0.01),
                                  r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.ones(3)),
-             "output": nir.Output(output_type=np.array([3]))}
+             "output": nir.Output(output_type=np.array([3])),
+             "egru": EGRU(weight_ih=rng.normal(size=(9, 4)), weight_hh=rng.normal(size=(9, 3)),
+                          bias_ih=rng.normal(size=9), bias_hh=rng.normal(size=9),
+                          threshold=np.full(3, 0.2), zoneout=0.1),
+             "egru_output": nir.Output(output_type=np.array([3]))}
     edges = [("input", "conv"), ("conv", "pool"), ("pool", "flat"), ("flat", "fc"),
              ("fc", "delay"), ("delay", "layer"), ("layer", "w"), ("w", "cuba"),
-             ("cuba", "output")]
+             ("cuba", "output"), ("layer", "egru"), ("egru", "egru_output")]
     return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
 
 
