@@ -67,6 +67,9 @@ class ImportedGraph:
     shapes: dict[str, tuple[int, ...]]
 
 
+#: Most (output, input, kernel offset) terms a convolution may expand into (memory guard).
+MAX_CONV_TERMS = 1 << 26
+
 def nir_to_network(graph: nir.NIRGraph, dt: float, timestep: float = 1.0,
                    discretisation: str = "exact", machine: Machine | None = None,
                    seed: int = 0) -> ImportedGraph:
@@ -296,6 +299,15 @@ class _Lowering:
                                    f"'same', 'valid' or integers")
         else:
             padding = _ints(padding, nd, name, node, "padding", 0)
+        out_sp = [ops.conv_output_size(n, k, s_, p, d) for n, k, s_, p, d in
+                  zip(shape[1:], kernel, stride, padding, dilation, strict=True)]
+        combos = w.shape[0] * w.shape[1] * int(np.prod(kernel)) * int(np.prod(
+            [max(o, 0) for o in out_sp], dtype=object))
+        if combos > MAX_CONV_TERMS:
+            raise NetworkError(f"NIR import: {where}: padding {padding}, stride {stride} and "
+                               f"dilation {dilation} give outputs {tuple(out_sp)}: {combos} "
+                               f"weight terms, more than the {MAX_CONV_TERMS} a conversion "
+                               f"can build; check the node's parameters")
         op, out_shape = ops.conv(w, shape, stride, padding, dilation, groups)
         if any(s < 1 for s in out_shape):
             raise NetworkError(f"NIR import: {where}: input {shape} is smaller than the kernel "

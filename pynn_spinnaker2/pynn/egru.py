@@ -320,7 +320,9 @@ def graded_output(population: object, n_positions: int | None = None) -> np.ndar
     pos = np.round(times / state.dt).astype(np.int64) - start
     keep = (pos >= 0) & (pos < n)
     out = np.zeros((n, population.size))
-    out[pos[keep], np.asarray(population.id_to_index(idx[keep]), dtype=np.int64)] = values[keep]
+    if keep.any():  # a silent population is all zeros (id_to_index refuses an empty list)
+        out[pos[keep], np.asarray(population.id_to_index(idx[keep]), dtype=np.int64)] = \
+            values[keep]
     return out
 
 

@@ -357,3 +357,15 @@ def test_graded_events_need_one_value_per_time() -> None:
 def test_graded_source_from_a_vector_is_an_error(sim) -> None:
     with pytest.raises(pynn_errors.InvalidParameterValueError, match=r"\(steps, neurons\)"):
         sim.GradedSourceArray.from_matrix(np.ones(5))
+
+
+def test_graded_output_of_a_silent_layer_is_zeros(sim) -> None:
+    sim.setup(timestep=1.0)
+    n_in, n, steps = 3, 4, 5
+    src = sim.Population(n_in, sim.GradedSourceArray.from_matrix(np.ones((steps, n_in))))
+    layer = sim.egru_layer(src, np.ones((n_in, 3 * n)), np.zeros((n, 3 * n)), np.zeros(3 * n),
+                           np.zeros(3 * n), np.full(n, 50.0), label="silent")
+    layer.population.record("spikes")
+    sim.run(steps + 1)
+    out = sim.graded_output(layer.population, steps)
+    assert out.shape == (steps, n) and not out.any()
