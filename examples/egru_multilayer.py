@@ -7,7 +7,8 @@ three pruned EGRU layers, mapped across many PEs and chips and run on the emulat
 Prints the mapping (PEs, chips, router entries), the activity sparsity of each layer (the
 fraction of units that send nothing per step), the synaptic memory per PE as stored
 (compressed sparse rows) against dense matrices, and checks every event against the EvNN
-equations computed in float64 with numpy. Writes ``summary.json`` and ``egru.png`` (events of
+equations computed in float64 with numpy, and prints the cost model's estimate of power,
+latency and energy on the chip. Writes ``summary.json`` and ``egru.png`` (events of
 the first layer coloured by value, and the sparsity per step) into ``--out``.
 
 The weights are random (Xavier-scaled, then pruned), not trained: the figures show the
@@ -129,6 +130,14 @@ def main() -> None:
           f"{sparse.mean() / 1024:.1f} KiB (max {sparse.max() / 1024:.1f}), dense float32 "
           f"matrices mean {dense.mean() / 1024:.1f} KiB (max {dense.max() / 1024:.1f}); "
           f"SRAM data budget {compiled.image.machine.sram_data_budget // 1024} KiB")
+    cost = {timing: sim.get_cost(timing=timing).summary()
+            for timing in ("real_time", "free_running")}
+    rt, fr = cost["real_time"], cost["free_running"]
+    print(f"cost model ({len(memory)} EGRU PEs + source, whole run of {rt['steps']} steps): "
+          f"power {rt['power_w']:.3f} W; timer-driven 1 ms steps overrun: {rt['overrun']} "
+          f"(worst PE at {rt['max_pe_load']:.2f} x the step); free-running "
+          f"{fr['latency_per_step_s'] * 1e3:.2f} ms and "
+          f"{fr['energy_j'] / rt['steps'] * 1e3:.2f} mJ per step (see doc/cost_model.md)")
     print(f"timings: build {build:.2f} s, compile + run {run:.2f} s "
           f"({figures['timings_s']})")
     (out / "summary.json").write_text(json.dumps(
@@ -137,7 +146,7 @@ def main() -> None:
                            "sparse_bytes_max": int(sparse.max()),
                            "dense_bytes_mean": float(dense.mean()),
                            "dense_bytes_max": int(dense.max())},
-         "seconds": {"build": build, "run": run}}, indent=2))
+         "cost": cost, "seconds": {"build": build, "run": run}}, indent=2))
     _plot(layers, args.steps, out / "egru.png")
     print(f"wrote {out / 'summary.json'} and {out / 'egru.png'}")
     sim.end()
