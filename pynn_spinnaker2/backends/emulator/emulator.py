@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...errors import ImageError
-from ...image.model import CURRENT_KINDS, DYNAMICS_DTYPE, MachineImage, decode_control
+from ...image.model import (
+    CURRENT_KINDS,
+    DELAY_SHIFT,
+    DYNAMIC_SHIFT,
+    DYNAMICS_DTYPE,
+    RECEPTOR_SHIFT,
+    MachineImage,
+)
 from ..raw import CoreRecording, Signal
 from .kernels import NEURON_KERNELS
 from .router import Router
@@ -123,77 +130,135 @@ class Emulator:
         self._load_recording(image)
 
     def _load_synapses(self, image: MachineImage) -> None:
-        """Per source neuron, every synapse its packets reach, as flat CSR arrays."""
+        """Per source neuron, every synapse its packets reach, as flat CSR arrays.
+
+        Every key block is routed once through the compiled tables (all together); each
+        (source core, target core) delivery finds its master population table entry, whose
+        rows (one per source neuron) point into the target core's synapses. Rows are put in
+        source-neuron order and expanded into synapses, so the CSR needs no sort.
+        """
+        cores = image.cores
+        pes = image.machine.pes_per_chip
+        sending = np.array([i for i, c in enumerate(cores) if c.n_neurons > 0], np.int64)
         router = Router(image)
-        where = {(c.chip, c.pe): i for i, c in enumerate(image.cores)}
-        src_l, tgt_l, delay_l, rec_l, w_l, dyn_l = [], [], [], [], [], []
-        for s, core in enumerate(image.cores):
-            if core.n_neurons == 0:
-                continue
-            router.check_block(core.key, core.mask)
-            for chip_pe in router.deliver(core.key, core.chip):
-                d = where.get(chip_pe)
-                if d is None:
-                    raise ImageError(f"key {core.key:#010x} is routed to {chip_pe}, where no "
-                                     f"core is loaded")
-                target = image.cores[d]
-                mpt = target.sram["master_pop_table"]
-                hit = np.flatnonzero((core.key & mpt["mask"]) == mpt["key"])
-                if hit.size == 0:
-                    continue  # a packet with no synaptic row is dropped, as on the chip
-                entry = mpt[hit[0]]
-                rows = target.dram["row_index"][entry["row_start"]:
-                                                entry["row_start"] + entry["n_rows"]]
-                lengths = rows["length"].astype(np.int64)
-                total = int(lengths.sum())
-                if total == 0:
-                    continue
-                first = np.repeat(rows["start"].astype(np.int64), lengths)
-                within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-                syn = target.dram["synapses"][first + within]
-                tgt, rec, delay, dynamic = decode_control(syn["control"])
-                params = target.dram.get("synapse_dynamics")
-                dyn = (params[first + within] if params is not None and params.size
-                       else np.zeros(total, DYNAMICS_DTYPE))
-                dyn_l.append((dynamic, dyn))
-                src_l.append(np.repeat(np.arange(rows.size), lengths) + self.offsets[s])
-                tgt_l.append(tgt.astype(np.int64) + self.offsets[d])
-                delay_l.append(delay.astype(np.int64))
-                rec_l.append(rec.astype(np.int64))
-                w_l.append(syn["weight"])
-        if src_l:
-            src = np.concatenate(src_l)
-            order = np.argsort(src, kind="stable")
-            delay = np.concatenate(delay_l)[order]
-            if delay.size and (delay.min() < 1 or delay.max() >= self.ring_slots):
-                raise ImageError(f"synaptic delays {delay.min()}..{delay.max()} steps do not "
-                                 f"fit input rings of {self.ring_slots} slots")
-            self.syn_delay = delay
-            self.syn_slot = (np.concatenate(rec_l)[order] * self.n_neurons
-                             + np.concatenate(tgt_l)[order])
-            self.syn_weight = np.concatenate(w_l)[order].astype(np.float32)
-            self.syn_core = self.core_of[np.concatenate(tgt_l)[order]]
-            self._load_dynamics(np.concatenate([d[0] for d in dyn_l])[order],
-                                np.concatenate([d[1] for d in dyn_l])[order])
-            counts = np.bincount(src, minlength=self.n_neurons)
-        else:
-            self.syn_delay = self.syn_slot = np.zeros(0, np.int64)
-            self.syn_weight = np.zeros(0, np.float32)
-            self.syn_core = np.zeros(0, np.int64)
-            self._load_dynamics(np.zeros(0, bool), np.zeros(0, DYNAMICS_DTYPE))
-            counts = np.zeros(self.n_neurons, np.int64)
-        self.syn_ptr = np.concatenate(([0], np.cumsum(counts)))
+        keys = np.array([cores[i].key for i in sending], np.int64)
+        router.check_blocks(keys, np.array([cores[i].mask for i in sending], np.int64))
+        chips = np.array([cores[i].chip for i in sending], np.int64).reshape(-1, 2)
+        packet, at, pe = router.deliver_all(keys, chips)
+        core_at = np.full(image.machine.n_chips * pes, -1, np.int64)
+        for i, c in enumerate(cores):
+            core_at[(c.chip[1] * image.machine.width + c.chip[0]) * pes + c.pe] = i
+        d = core_at[(at[:, 1] * image.machine.width + at[:, 0]) * pes + pe]
+        if np.any(d < 0):
+            k = int(np.argmax(d < 0))
+            raise ImageError(f"key {int(keys[packet[k]]):#010x} is routed to "
+                             f"{(tuple(int(v) for v in at[k]), int(pe[k]))}, where no core "
+                             f"is loaded")
+        s = sending[packet]
+        entry, n_rows, row_start = self._match_master_tables(cores, keys[packet], d)
+        keep = entry >= 0  # a packet with no synaptic row is dropped, as on the chip
+        s, d, n_rows, row_start = s[keep], d[keep], n_rows[keep], row_start[keep]
+        n_local = np.array([c.n_neurons for c in cores], np.int64)
+        if np.any(n_rows > n_local[s]):
+            k = int(np.argmax(n_rows > n_local[s]))
+            raise ImageError(f"core {cores[d[k]].chip}:{cores[d[k]].pe} has {int(n_rows[k])} "
+                             f"rows for a source core of {int(n_local[s[k]])} neurons")
+        # Rows of every (source, target) pair, ordered by source neuron, then target core.
+        order = np.lexsort((d, s))
+        s, d, n_rows, row_start = s[order], d[order], n_rows[order], row_start[order]
+        rows_all = [c.dram["row_index"] for c in cores]
+        row_base = np.concatenate(([0], np.cumsum([r.size for r in rows_all])))
+        row_index = (np.concatenate(rows_all) if row_base[-1] else np.zeros(0, rows_all[0].dtype)
+                     if rows_all else np.zeros(0))
+        pair = np.repeat(np.arange(s.size), n_rows)
+        local = np.arange(pair.size) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
+        src_neuron = self.offsets[s[pair]] + local
+        by_neuron = _group(src_neuron, self.n_neurons)
+        pair, local, src_neuron = pair[by_neuron], local[by_neuron], src_neuron[by_neuron]
+        rows = row_index[row_base[d[pair]] + row_start[pair] + local] if pair.size else (
+            np.zeros(0, dtype=[("start", "<u4"), ("length", "<u4")]))
+        syn_all = [c.dram["synapses"] for c in cores]
+        syn_base = np.concatenate(([0], np.cumsum([x.size for x in syn_all])))
+        lengths = rows["length"].astype(np.int64)
+        total = int(lengths.sum())
+        # Synapse k of row r is synapses[first[r] + k]: one repeat and one running count.
+        shift = syn_base[d[pair]] + rows["start"].astype(np.int64) - (np.cumsum(lengths)
+                                                                        - lengths)
+        idx = np.repeat(shift, lengths)
+        idx += np.arange(total)
+        synapses = np.concatenate(syn_all) if total else np.zeros(0, syn_all[0].dtype)
+        syn = synapses[idx]
+        control = syn["control"]
+        target_core = np.repeat(d[pair], lengths)
+        tgt = np.bitwise_and(control, 0xFFFF, dtype=np.int64)
+        tgt += self.offsets[target_core]
+        delay = np.right_shift(control, DELAY_SHIFT, dtype=np.int64)
+        if delay.size and (delay.min() < 1 or delay.max() >= self.ring_slots):
+            raise ImageError(f"synaptic delays {delay.min()}..{delay.max()} steps do not "
+                             f"fit input rings of {self.ring_slots} slots")
+        slot = np.right_shift(control, RECEPTOR_SHIFT, dtype=np.int64)
+        slot &= 0x7
+        slot *= self.n_neurons
+        slot += tgt
+        dynamic = ((control >> DYNAMIC_SHIFT) & 1).astype(bool)
+        self.syn_delay = delay
+        self.syn_slot = slot
+        self.syn_weight = np.ascontiguousarray(syn["weight"], dtype=np.float32)
+        self.syn_core = target_core
+        params = np.zeros(total, DYNAMICS_DTYPE)
+        if dynamic.any():
+            dyn_all = [c.dram.get("synapse_dynamics", np.zeros(0, DYNAMICS_DTYPE))
+                       for c in cores]
+            has = np.array([x.size > 0 for x in dyn_all])
+            # A core's dynamics region is parallel to its synapses (empty when none is).
+            padded = [x if x.size else np.zeros(y.size, DYNAMICS_DTYPE)
+                      for x, y in zip(dyn_all, syn_all, strict=True)]
+            params = np.concatenate(padded)[idx] if has.any() else params
+        self._load_dynamics(dynamic, params)
+        counts = np.bincount(src_neuron, weights=lengths, minlength=self.n_neurons)
+        self.syn_ptr = np.concatenate(([0], np.cumsum(counts.astype(np.int64))))
+
+    @staticmethod
+    def _match_master_tables(cores: tuple, keys: np.ndarray, target: np.ndarray
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(entry, n_rows, row_start) of the first master population table entry of core
+        ``target`` that each key matches (entry -1 where none does)."""
+        tables = [c.sram["master_pop_table"] for c in cores]
+        owner = np.repeat(np.arange(len(tables)), [t.size for t in tables])
+        mpt = np.concatenate(tables) if owner.size else np.zeros(0, tables[0].dtype)
+        position = np.arange(owner.size)
+        best = np.full(keys.size, -1, np.int64)
+        for m in np.unique(mpt["mask"]).tolist():
+            sel = np.flatnonzero(mpt["mask"] == m)
+            code = owner[sel] * (1 << 32) + mpt["key"][sel].astype(np.int64)
+            order = np.argsort(code, kind="stable")
+            code, ids = code[order], position[sel][order]
+            q = target * (1 << 32) + (keys & m)
+            pos = np.minimum(np.searchsorted(code, q), code.size - 1)
+            hit = code[pos] == q
+            cand = np.where(hit, ids[pos], -1)
+            better = (cand >= 0) & ((best < 0) | (cand < best))
+            best = np.where(better, cand, best)
+        safe = np.maximum(best, 0)
+        if mpt.size == 0:
+            return best, np.zeros(keys.size, np.int64), np.zeros(keys.size, np.int64)
+        return (best, mpt["n_rows"][safe].astype(np.int64),
+                mpt["row_start"][safe].astype(np.int64))
 
     def _load_dynamics(self, dynamic: np.ndarray, params: np.ndarray) -> None:
         """Short-term plasticity: parameters per synapse; state kept across reloads."""
         self.syn_dynamic = dynamic
-        self.tm = {name: params[name].astype(np.float64) for name in DYNAMICS_DTYPE.names}
+        # Parameters of static synapses are never read: none are kept when all are static.
+        keep = params if dynamic.any() else params[:0]
+        self.tm = {name: keep[name].astype(np.float64) for name in DYNAMICS_DTYPE.names}
         old = getattr(self, "tm_state", None)
-        if old is None or old["u"].size != dynamic.size:
+        if old is None or old["u"].size != (dynamic.size if dynamic.any() else 0):
             self._reset_dynamics()
 
     def _reset_dynamics(self) -> None:
-        n = self.syn_dynamic.size
+        # Only dynamic synapses ever read this state (loading speed: none is kept when no
+        # synapse is dynamic).
+        n = self.syn_dynamic.size if self.syn_dynamic.any() else 0
         # No earlier spike: the first one finds fully recovered resources (x = 1).
         self.tm_state = {"u": np.zeros(n), "x": np.ones(n), "y": np.zeros(n),
                          "last": np.full(n, -(1 << 40), dtype=np.int64)}
@@ -496,6 +561,18 @@ class Emulator:
                                      (neurons[mine] - self.offsets[i]).astype(np.uint32),
                                      signals))
         return out
+
+
+def _group(keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """Stable grouping permutation of integer ``keys`` in [0, n_keys): a counting sort
+    (scipy's sparse transpose)."""
+    import scipy.sparse as sp
+
+    n = keys.size
+    index = np.int32 if max(n, n_keys) < 2**31 - 1 else np.int64
+    matrix = sp.csr_matrix((np.arange(n, dtype=index), keys.astype(index),
+                            np.arange(n + 1, dtype=index)), shape=(n, max(n_keys, 1)))
+    return matrix.tocsc().data.astype(np.int64)
 
 
 def _concat_fields(regions: list[np.ndarray]) -> dict[str, np.ndarray]:
