@@ -156,8 +156,10 @@ class Machine:
 
     def describe(self) -> str:
         """One line: chips, boards, PEs and the per-PE budgets."""
-        return (f"{self.width} x {self.height} chips ({self.n_chips} chips, "
-                f"{self.n_boards:g} boards), {self.n_pes} PEs, "
+        boards = (f"{self.n_boards:g} boards" if self.n_chips >= self.chips_per_board
+                  else f"less than one {self.chips_per_board}-chip board")
+        return (f"{self.width} x {self.height} chips ({self.n_chips} chips, {boards}), "
+                f"{self.n_pes} PEs, "
                 f"{self.sram_data_budget // 1024} KiB SRAM for data per PE, "
                 f"{self.router_entries} router entries per chip")
 

@@ -29,6 +29,7 @@ from .control import (  # noqa: F401
     setup,
 )
 from .electrodes import ACSource, DCSource, NoisyCurrentSource, StepCurrentSource  # noqa: F401
+from .network_file import load_network, save_network  # noqa: F401
 from .populations import Assembly, Population, PopulationView  # noqa: F401
 from .procedural_api import connect, create, record, record_gsyn, record_v  # noqa: F401
 from .projections import Projection  # noqa: F401
@@ -53,6 +54,22 @@ def get_mapping() -> object:
     from .simulator import state
 
     return state.compiled
+
+
+def write_reports(folder: str | None = None) -> object:
+    """Write the mapping reports (placement, keys, router tables, memory, packets per PE and
+    a picture of the chips) of the network as compiled now into ``folder`` (default: the
+    ``reports`` folder given to ``setup``); compiles first if needed. After a run they
+    include the run's packet counts. See :mod:`pynn_spinnaker2.reports`."""
+    from ..reports import write_reports as write
+    from .compile import compile_state
+    from .simulator import state
+
+    target = folder or state.reports
+    if not target:
+        raise ValueError("write_reports() needs a folder (or sim.setup(reports='folder'))")
+    compile_state(state)
+    return write(state.compiled, target)
 
 
 __all__ = [name for name in dir() if not name.startswith("_")] + [

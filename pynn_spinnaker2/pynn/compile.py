@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from pyNN.parameters import Sequence
+from pyNN.parameters import LazyArray, Sequence
 
 from ..backends.emulator import Emulator
 from ..image import build_image
@@ -84,7 +84,13 @@ def _population(pop: object, state: State) -> PopulationSpec:
                                 for s in _as_object_array(value, size))
         else:
             params[name] = evaluate(value, size)
-    initial = {name: evaluate(value, size) for name, value in pop.initial_values.items()}
+    initial = {}
+    for name, value in pop.initial_values.items():
+        initial[name] = evaluate(value, size)
+        if not isinstance(value, np.ndarray):
+            # A random initial value is drawn once: every later compilation (a run after a
+            # change, sim.save_network) must see the same numbers.
+            pop.initial_values[name] = LazyArray(initial[name].copy(), shape=(size,))
     record = {}
     for variable, ids in pop.recorder.recorded.items():
         if ids:

@@ -60,7 +60,13 @@ class _NotBulk(Exception):
 
 
 def bulk_connect(connector: object, projection: object) -> Synapses | None:
-    """The synapses ``connector`` makes for ``projection``, or None to use PyNN's path."""
+    """The synapses ``connector`` makes for ``projection``, or None to use PyNN's path.
+
+    A connector of this package may provide them itself, as ``bulk_synapses(projection)``.
+    """
+    own = getattr(connector, "bulk_synapses", None)
+    if callable(own):
+        return own(projection)
     builder = _BUILDERS.get(type(connector))
     if builder is None or getattr(connector, "location_selector", None) is not None:
         return None
