@@ -121,22 +121,26 @@ def connectivity(network: Network, pieces: tuple[Piece, ...]) -> Connectivity:
     for p in pieces:
         by_pop.setdefault(p.population, []).append(p)
     first = {label: ps[0].index for label, ps in by_pop.items()}
-    lut = {label: piece_lookup(ps, network.population(label).size) - first[label]
-           for label, ps in by_pop.items()}
+    index = np.int32 if len(pieces) ** 2 < 2**31 else np.int64
+    lut = {label: (piece_lookup(ps, network.population(label).size) - first[label]).astype(
+        index) for label, ps in by_pop.items()}
     codes, counts = [], []
     n = len(pieces)
     for proj in network.projections:
         if not len(proj):
             continue
         n_pre, n_post = len(by_pop[proj.pre]), len(by_pop[proj.post])
-        s = lut[proj.pre][proj.pre_idx]
-        d = lut[proj.post][proj.post_idx]
+        # Local pair code: source piece * (target pieces) + target piece, built in place.
+        code = lut[proj.pre][proj.pre_idx]
+        code *= index(n_post)
+        code += lut[proj.post][proj.post_idx]
         if n_pre * n_post <= DENSE_PAIRS:
-            table = np.bincount(s * n_post + d, minlength=n_pre * n_post)
+            table = np.bincount(code, minlength=n_pre * n_post)
             local = np.flatnonzero(table)
             count = table[local]
         else:
-            local, count = np.unique(s * n_post + d, return_counts=True)
+            local, count = np.unique(code, return_counts=True)
+        local = local.astype(np.int64)
         ls, ld = np.divmod(local, n_post)
         codes.append((ls + first[proj.pre]) * n + ld + first[proj.post])
         counts.append(count)

@@ -115,14 +115,15 @@ def _check_projection(proj: ProjectionSpec, pops: dict[str, PopulationSpec],
                                f"{np.shape(values)}, expected ({n},)")
     _check_indices(proj.pre_idx, pre.size, f"projection {proj.label!r}", pre.label)
     _check_indices(proj.post_idx, post.size, f"projection {proj.label!r}", post.label)
-    if n and not np.all(np.isfinite(proj.weight)):
+    weight, delay = _distinct(proj.weight), _distinct(proj.delay)
+    if n and not np.all(np.isfinite(weight)):
         raise NetworkError(f"projection {proj.label!r} has non-finite weights")
-    if n and model.conductance_based and np.any(proj.weight < 0):
+    if n and model.conductance_based and np.any(weight < 0):
         raise NetworkError(f"projection {proj.label!r}: conductance-based target "
                            f"{post.label!r} needs weights >= 0 uS (inhibition comes from "
                            f"the receptor's reversal potential)")
     if n:
-        d = proj.delay
+        d = delay
         if not np.all(np.isfinite(d)) or np.any(d < 0):
             raise NetworkError(f"projection {proj.label!r} has negative or non-finite delays "
                                f"(min {np.min(d)} ms); delays must be >= the time step {dt} ms")
@@ -138,8 +139,14 @@ def _check_projection(proj: ProjectionSpec, pops: dict[str, PopulationSpec],
                                f"delays")
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """A constant (zero-stride) array as its one value, so checks cost nothing."""
+    values = np.asarray(values)
+    return values[:1] if values.ndim == 1 and values.strides == (0,) else values
+
+
 def _check_indices(idx: np.ndarray, size: int, what: str, label: str) -> None:
-    idx = np.asarray(idx)
+    idx = _distinct(idx)
     if idx.size and (idx.min() < 0 or idx.max() >= size):
         raise NetworkError(f"{what}: neuron index out of range for population {label!r} "
                            f"of size {size} (indices {idx.min()}..{idx.max()})")

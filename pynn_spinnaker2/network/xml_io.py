@@ -8,7 +8,8 @@ every error names the place in the document that is wrong. The format is describ
 Arrays (parameters, connection lists, spike times...) are stored compactly, so that a
 network of ten million synapses round-trips in a fraction of a second:
 
-* ``value="x"``: every element is ``x`` (a homogeneous parameter, a constant weight);
+* ``value="x"``: every element is ``x`` (a homogeneous parameter, a constant weight); the
+  reader returns a read-only broadcast view, so a constant array costs no memory;
 * ``encoding="base64"`` (the default): the raw little-endian bytes of ``dtype``, in base64;
   integers are written in the narrowest type that holds them (``u1`` ... ``i8``), floats as
   ``f8``, so every value round-trips exactly;
@@ -108,16 +109,17 @@ def _array(parent: etree._Element, tag: str, values: np.ndarray, name: str | Non
     # A constant array is one attribute; floats are compared bit for bit, so that -0.0
     # next to 0.0 is kept.
     bits = values if integer else values.view(np.int64)
-    if values.size and (bits == bits[0]).all():
+    if values.size and (values.strides == (0,) or (bits == bits[0]).all()):
         el.set("value", str(int(first)) if integer else _xs_double(float(first)))
         if integer:
             el.set("dtype", "i8")
         return el
     dtype = _narrow(values) if integer else "f8"
     el.set("dtype", dtype)
-    if integer and values.size > 64:
-        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-        if starts.size * 4 < values.size:
+    if integer and values.size > 64 and values.strides != (0,):
+        changed = values[1:] != values[:-1]
+        if np.count_nonzero(changed) * 4 < values.size:
+            starts = np.flatnonzero(np.r_[True, changed])
             counts = np.diff(np.r_[starts, values.size])
             run_dtype = _narrow(np.r_[values[starts], counts])
             el.set("dtype", run_dtype)
@@ -196,33 +198,34 @@ def _read_array(el: etree._Element, integer: bool | None = None) -> np.ndarray:
                     raise FormatError(f"{_where(el)}: expected integers, got value {text!r}"
                                       ) from None
                 number = int(value)
-            return np.full(size, number, dtype=np.int64)
-        return np.full(size, float(text), dtype=float)
+            return np.broadcast_to(np.int64(number), (size,))
+        # A read-only view of one value: nothing is allocated for a constant weight/delay.
+        return np.broadcast_to(np.float64(float(text)), (size,))
     raw = _decode(el)
     item = np.dtype(dtype).itemsize
     if len(raw) % item:
         raise FormatError(f"{_where(el)}: the array holds {len(raw)} bytes, not a whole number "
                           f"of {dtype} values ({item} bytes each)")
     data = np.frombuffer(raw, dtype=f"<{dtype}")
+    counts = None
     if el.get("encoding", "base64") == "runs":
         runs = int(el.get("runs", "-1"))
         if runs < 0 or data.size != 2 * runs:
             raise FormatError(f"{_where(el)}: a run-length array needs runs=K and 2K values, "
                               f"got runs={el.get('runs')} and {data.size} values")
-        values, counts = data[:runs], data[runs:].astype(np.int64)
-        if np.any(counts < 0) or counts.sum() != size:
+        data, counts = data[:runs], data[runs:]
+        if dtype not in INT_DTYPES or np.any(counts < 0) or counts.sum() != size:
             raise FormatError(f"{_where(el)}: run lengths add up to {counts.sum()}, but "
-                              f"size is {size}")
-        data = np.repeat(values, counts)
+                              f"size is {size} (and must be integers)")
     elif data.size != size:
         raise FormatError(f"{_where(el)}: the array holds {data.size} values of {dtype}, "
                           f"expected size={size}")
     if integer and dtype not in INT_DTYPES:
         if not np.all(np.isfinite(data)) or np.any(data != np.round(data)):
             raise FormatError(f"{_where(el)}: expected integers, got {dtype} values")
-    if integer or (integer is None and dtype in INT_DTYPES):
-        return data.astype(np.int64)
-    return data.astype(float)
+    out_type = np.int64 if integer or (integer is None and dtype in INT_DTYPES) else float
+    data = data.astype(out_type)
+    return data if counts is None else np.repeat(data, counts.astype(np.int64))
 
 
 def _child(el: etree._Element, tag: str) -> etree._Element:

@@ -30,7 +30,7 @@ from pyNN.parameters import Sequence
 from ..errors import NetworkError
 from ..network import Network, ProjectionSpec, load, save, validate
 from . import simulator
-from .connect import Synapses
+from .bulk import Synapses
 
 
 @dataclass(frozen=True)

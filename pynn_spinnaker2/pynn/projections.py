@@ -11,7 +11,7 @@ from pyNN.space import Space
 
 from ..errors import NetworkError
 from . import simulator
-from .connect import bulk_connect
+from .bulk import bulk_connect
 from .standardmodels import StaticSynapse
 
 
@@ -93,11 +93,13 @@ class Projection(common.Projection):
 
     def _check_delays(self) -> None:
         dt = simulator.state.dt
-        if self._delay.size and np.any(self._delay < 0):
+        # Rounding is monotonic: the smallest delay decides both checks.
+        shortest = self._delay.min() if self._delay.size else None
+        if shortest is not None and shortest < 0:
             raise NetworkError(f"projection {self.label!r}: negative delay "
                                f"({self._delay.min()} ms); delays must be >= the time step "
                                f"({dt} ms)")
-        if self._delay.size and np.any(np.round(self._delay / dt) < 1):
+        if shortest is not None and np.round(shortest / dt) < 1:
             raise NetworkError(f"projection {self.label!r}: delay {self._delay.min()} ms is "
                                f"below one time step ({dt} ms); use delays >= {dt} ms or a "
                                f"smaller time step in sim.setup()")

@@ -178,34 +178,43 @@ class Emulator:
         rows = row_index[row_base[d[pair]] + row_start[pair] + local] if pair.size else (
             np.zeros(0, dtype=[("start", "<u4"), ("length", "<u4")]))
         syn_all = [c.dram["synapses"] for c in cores]
-        syn_base = np.concatenate(([0], np.cumsum([x.size for x in syn_all])))
+        synapses, syn_base = _joined(syn_all)
         lengths = rows["length"].astype(np.int64)
         total = int(lengths.sum())
-        # Synapse k of row r is synapses[first[r] + k]: one repeat and one running count.
-        shift = syn_base[d[pair]] + rows["start"].astype(np.int64) - (np.cumsum(lengths)
-                                                                        - lengths)
-        idx = np.repeat(shift, lengths)
-        idx += np.arange(total)
-        synapses = np.concatenate(syn_all) if total else np.zeros(0, syn_all[0].dtype)
+        # Synapse k of row r is synapses[first[r] + k]: a running count that jumps at each
+        # row's first synapse (one array, no temporaries: fresh memory is slow to touch).
+        first = syn_base[d[pair]] + rows["start"].astype(np.int64)
+        nonempty = lengths > 0
+        idx = np.ones(total, np.int64)
+        if total:
+            starts = np.cumsum(lengths) - lengths
+            jump = first[nonempty]
+            idx[starts[nonempty]] = np.r_[jump[0], np.diff(jump) - lengths[nonempty][:-1] + 1]
+            np.cumsum(idx, out=idx)
         syn = synapses[idx]
         control = syn["control"]
         target_core = np.repeat(d[pair], lengths)
-        tgt = np.bitwise_and(control, 0xFFFF, dtype=np.int64)
-        tgt += self.offsets[target_core]
-        delay = np.right_shift(control, DELAY_SHIFT, dtype=np.int64)
+        slot = np.take(self.offsets, target_core)
+        scratch = np.bitwise_and(control, 0xFFFF)
+        slot += scratch
+        np.right_shift(control, RECEPTOR_SHIFT, out=scratch)
+        scratch &= 0x7
+        delay = np.multiply(scratch, self.n_neurons, dtype=np.int64)
+        slot += delay
+        np.right_shift(control, DELAY_SHIFT, out=delay, dtype=np.int64)
         if delay.size and (delay.min() < 1 or delay.max() >= self.ring_slots):
             raise ImageError(f"synaptic delays {delay.min()}..{delay.max()} steps do not "
                              f"fit input rings of {self.ring_slots} slots")
-        slot = np.right_shift(control, RECEPTOR_SHIFT, dtype=np.int64)
-        slot &= 0x7
-        slot *= self.n_neurons
-        slot += tgt
-        dynamic = ((control >> DYNAMIC_SHIFT) & 1).astype(bool)
+        np.right_shift(control, DYNAMIC_SHIFT, out=scratch)
+        scratch &= 1
+        dynamic = scratch.astype(bool)
+        del scratch
         self.syn_delay = delay
         self.syn_slot = slot
         self.syn_weight = np.ascontiguousarray(syn["weight"], dtype=np.float32)
         self.syn_core = target_core
-        params = np.zeros(total, DYNAMICS_DTYPE)
+        del syn, control
+        params = np.zeros(0, DYNAMICS_DTYPE)
         if dynamic.any():
             dyn_all = [c.dram.get("synapse_dynamics", np.zeros(0, DYNAMICS_DTYPE))
                        for c in cores]
@@ -213,7 +222,9 @@ class Emulator:
             # A core's dynamics region is parallel to its synapses (empty when none is).
             padded = [x if x.size else np.zeros(y.size, DYNAMICS_DTYPE)
                       for x, y in zip(dyn_all, syn_all, strict=True)]
-            params = np.concatenate(padded)[idx] if has.any() else params
+            params = (np.concatenate(padded)[idx] if has.any()
+                      else np.zeros(total, DYNAMICS_DTYPE))
+        del idx
         self._load_dynamics(dynamic, params)
         counts = np.bincount(src_neuron, weights=lengths, minlength=self.n_neurons)
         self.syn_ptr = np.concatenate(([0], np.cumsum(counts.astype(np.int64))))
@@ -561,6 +572,26 @@ class Emulator:
                                      (neurons[mine] - self.offsets[i]).astype(np.uint32),
                                      signals))
         return out
+
+
+def _joined(regions: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The regions of every core as one array, and where each starts in it. Regions that are
+    consecutive slices of one buffer (as the image builder lays them out) are used in place;
+    otherwise they are copied together."""
+    starts = np.concatenate(([0], np.cumsum([r.size for r in regions]))).astype(np.int64)
+    base = regions[0].base if regions else None
+    if base is not None and isinstance(base, np.ndarray) and base.dtype == regions[0].dtype \
+            and base.ndim == 1 and all(r.base is base and r.flags.c_contiguous
+                                       for r in regions):
+        origin = base.__array_interface__["data"][0]
+        item = base.dtype.itemsize
+        where = np.array([(r.__array_interface__["data"][0] - origin) // item
+                          for r in regions], np.int64)
+        if np.array_equal(where, starts[:-1]) or regions[0].size == 0:
+            return base, where
+    if not regions:
+        return np.zeros(0), starts
+    return np.concatenate(regions), starts
 
 
 def _group(keys: np.ndarray, n_keys: int) -> np.ndarray:
