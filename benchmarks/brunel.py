@@ -3,6 +3,7 @@ inhibitory, FixedProbabilityConnector, Poisson drive): the network sPyNNaker nee
 the host to build at 10,000 neurons (p = 0.1).
 
     python benchmarks/brunel.py --n 10000 --p 0.1          # target: under 5 s in all
+    python benchmarks/brunel.py --n 10000 --p 0.1 --peer nest
     python benchmarks/brunel.py --n 100000 --p 0.01 --peer none --no-load
     python benchmarks/brunel.py --n 10000 --p 0.1 --run 100 --reports reports/brunel
 
@@ -10,8 +11,9 @@ Prints the time of each stage, wall and CPU (the machine is shared: CPU seconds 
 steadier figure), from ``sim.setup`` to an emulator loaded and ready to run: PyNN build
 (bulk connectors), XML round trip, checks, mapping (partition, placement, keys, routes,
 compression, independent check), machine image, emulator load; then the machine used, router
-entries before and after compression, and the peak memory. With ``--peer nest`` (default) the
-same script is built with pyNN.nest in a separate process, side by side.
+entries before and after compression, and the peak memory. The same script is then built
+with a peer PyNN backend in a separate process, side by side: ``--peer mock`` (default:
+PyNN's reference backend, whose connectors go one target at a time) or ``--peer nest``.
 """
 
 from __future__ import annotations
@@ -73,7 +75,9 @@ def main() -> None:
     parser.add_argument("--run", type=float, default=0.0, help="ms to simulate afterwards")
     parser.add_argument("--no-load", action="store_true",
                         help="stop after the machine image (no emulator)")
-    parser.add_argument("--peer", default="nest", help="backend to compare with, or none")
+    parser.add_argument("--peer", default="mock",
+                        help="PyNN backend to build the same script with, side by side: mock "
+                             "(PyNN's own per-target connector path), nest, or none")
     parser.add_argument("--reports", default=None, help="write the mapping reports here")
     parser.add_argument("--backend", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -33,7 +33,14 @@ class Clock:
 
 
 def peak_mib() -> float:
-    """Peak resident memory of this process so far (MiB)."""
+    """Peak resident memory of this process so far (MiB): VmHWM, which, unlike getrusage's
+    maxrss, does not carry over the parent's peak into a freshly started process."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -156,7 +156,8 @@ class Machine:
 
     def describe(self) -> str:
         """One line: chips, boards, PEs and the per-PE budgets."""
-        boards = (f"{self.n_boards:g} boards" if self.n_chips >= self.chips_per_board
+        boards = (f"{self.n_boards:g} board{'s' if self.n_boards != 1 else ''}"
+                  if self.n_chips >= self.chips_per_board
                   else f"less than one {self.chips_per_board}-chip board")
         return (f"{self.width} x {self.height} chips ({self.n_chips} chips, {boards}), "
                 f"{self.n_pes} PEs, "

@@ -62,8 +62,9 @@ def _first_match(keys: np.ndarray, t_key: np.ndarray, t_mask: np.ndarray) -> np.
 
 
 def check_capacity(tables: dict[Chip, object], machine: Machine,
-                   describe: Callable[[int], str] | None = None) -> None:
-    """Raise :class:`MappingError` for the fullest chip over the router's capacity."""
+                   owner: Callable[[int], str] | None = None) -> None:
+    """Raise :class:`MappingError` for the fullest chip over the router's capacity;
+    ``owner(key)`` names who an entry's key belongs to (a population)."""
     over = {chip: len(_arrays(t)[0]) for chip, t in tables.items()
             if len(_arrays(t)[0]) > machine.router_entries}
     if not over:
@@ -71,13 +72,13 @@ def check_capacity(tables: dict[Chip, object], machine: Machine,
     chip = max(over, key=over.get)
     keys = _arrays(tables[chip])[0]
     who = ""
-    if describe is not None:
+    if owner is not None:
         names: dict[str, int] = {}
         for k in keys:
-            name = describe(int(k))
+            name = owner(int(k))
             names[name] = names.get(name, 0) + 1
         top = sorted(names.items(), key=lambda kv: -kv[1])[:3]
-        who = "; most entries are for " + ", ".join(f"{n} ({c})" for n, c in top)
+        who = "; entries by source: " + ", ".join(f"{n}: {c}" for n, c in top)
     raise MappingError(
         f"chip {chip} needs {over[chip]} router entries after compression but its router "
         f"has {machine.router_entries}: {over[chip] - machine.router_entries} too many"
@@ -160,7 +161,8 @@ def _loop(keys: np.ndarray, code: int, n_chips: int, width: int) -> None:
 
 def check_routing(tables: dict[Chip, object], keys: np.ndarray, chips: np.ndarray,
                   expected: np.ndarray, machine: Machine, neuron_bits: int,
-                  describe: Callable[[int], str] | None = None) -> None:
+                  describe: Callable[[int], str] | None = None,
+                  owner: Callable[[int], str] | None = None) -> None:
     """Raise unless every key block reaches exactly its targets and every table fits.
 
     Parameters
@@ -178,8 +180,10 @@ def check_routing(tables: dict[Chip, object], keys: np.ndarray, chips: np.ndarra
         Width of the key's neuron field, which no entry may look at.
     describe
         Key -> a readable name (``population 'exc' piece 3``) for the messages.
+    owner
+        Key -> the population it belongs to (entries over capacity are counted by owner).
     """
-    check_capacity(tables, machine, describe)
+    check_capacity(tables, machine, owner)
     field = (1 << neuron_bits) - 1
     for chip, t in tables.items():
         _, t_mask, _ = _arrays(t)

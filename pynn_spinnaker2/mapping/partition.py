@@ -111,10 +111,12 @@ def _check_single_neuron(cost: PopulationCost, machine: Machine, model: str,
                  f"{cost.source_pieces * MPT_ENTRY_BYTES} B of key table for "
                  f"{cost.source_pieces} source pieces"]
         remedy = []
-        if cost.slots * 4 * 2 > sram_left // 4:
+        ring = cost.slots * len(CELL_MODELS[model].receptors) * 4
+        key_table = cost.source_pieces * MPT_ENTRY_BYTES
+        if ring >= need // 4:
             remedy.append(f"shorten the longest delay into it ({cost.max_delay_steps} steps "
                           f"needs {cost.slots} ring slots) or use a larger time step")
-        if cost.source_pieces * MPT_ENTRY_BYTES > sram_left // 4:
+        if key_table >= need // 4:
             remedy.append("raise the neurons per core of its source populations (fewer, "
                           "larger source pieces)")
         remedy = remedy or ["record fewer variables or use fewer current sources on it"]

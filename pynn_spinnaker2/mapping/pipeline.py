@@ -227,10 +227,16 @@ def map_network(network: Network, minimise: bool = False, check: bool = True,
             return (f"population {piece.population!r} piece {piece.index} (neurons "
                     f"{piece.lo}-{piece.hi - 1})")
 
+        def owner(key: int) -> str:
+            for label, block in zip(labels, pop_blocks, strict=True):
+                if key & block.mask == block.key:
+                    return f"population {label!r}"
+            return "keys of several populations"
+
         check_routing(tables, piece_keys, chip_xy,
                       np.stack([links.src, chip_xy[links.dst, 0], chip_xy[links.dst, 1],
                                 pe[links.dst]], axis=1),
-                      machine, NEURON_BITS, describe)
+                      machine, NEURON_BITS, describe, owner)
     step("done")
     del timings["done"]
     return Mapping(machine, pieces, placements, keys, dict(zip(labels, pop_blocks,

@@ -235,5 +235,5 @@ def test_router_table_overflow_names_chip_and_populations() -> None:
                   machine=Machine(width=1, height=1, pes_per_chip=24, router_entries=2))
     with pytest.raises(MappingError, match=r"chip \(0, 0\) needs 12 router entries after "
                                            r"compression but its router has 2: 10 too many; "
-                                           r"most entries are for population 'fan'"):
+                                           r"entries by source: population 'fan': 12"):
         map_network(net)
