@@ -251,17 +251,21 @@ def _synaptic_matrices(network: Network, mapping: Mapping
                    & (links.dst < t0 + n_post))
         cells = (links.src[in_proj] - s0) * n_post + links.dst[in_proj] - t0
         first_row = pair_row[pair_rank[in_proj]] - lo[links.src[in_proj]]
+        end = at + len(proj)
+        row = row_id[at:end]  # written in place
         if n_pre * n_post <= DENSE_PAIRS:
             table = np.zeros(n_pre * n_post, index)
             table[cells] = first_row
-            row = table[code]
+            np.take(table, code, out=row)
         else:
             by_cell = np.argsort(cells)
-            row = first_row[by_cell][np.searchsorted(cells[by_cell], code)].astype(index)
+            row[:] = first_row[by_cell][np.searchsorted(cells[by_cell], code)]
+        del code
         row += proj.pre_idx.astype(index, copy=False)
-        end = at + len(proj)
-        row_id[at:end] = row
-        unsorted["weight"][at:end] = proj.weight
+        weight = np.asarray(proj.weight)
+        # A constant weight (the XML reader's zero-stride view) is a fill, not a copy.
+        unsorted["weight"][at:end] = (np.float32(weight[0]) if weight.strides == (0,)
+                                      else weight)
         unsorted["control"][at:end] = _controls(proj, t_local_lut, dt)
         at = end
         if dynamic_any:
@@ -274,14 +278,16 @@ def _synaptic_matrices(network: Network, mapping: Mapping
     else:  # the 8-byte records travel through the counting sort themselves
         syn = stable_group(row_id, total_rows, unsorted.view("<u8")).view(SYNAPSE_DTYPE)
         dyn = None
-    row_len = np.bincount(row_id, minlength=total_rows)
-    row_end = np.cumsum(row_len)
-    # Per target piece: synapses [syn_base[t], syn_base[t + 1]), rows from t_row_base.
-    syn_base = np.concatenate(([0], row_end))[t_row_base]
     rows = np.zeros(total_rows, ROW_DTYPE)
-    row_piece = np.repeat(np.arange(n), np.diff(t_row_base))
-    rows["start"] = row_end - row_len - syn_base[row_piece]
-    rows["length"] = row_len
+    rows["length"] = np.bincount(row_id, minlength=total_rows)
+    del row_id
+    # First synapse of every row in the whole synapse array (filled core by core below).
+    first = np.cumsum(rows["length"], dtype=np.int64)
+    first -= rows["length"]
+    # Per target piece: synapses [syn_base[t], syn_base[t + 1]), rows from t_row_base.
+    syn_base = np.where(t_row_base < total_rows,
+                        first[np.minimum(t_row_base, max(total_rows - 1, 0))] if total_rows
+                        else 0, syn.size)
     mpt = np.zeros(pt.size, MPT_DTYPE)
     mpt["key"], mpt["mask"] = key[ps], mask[ps]
     mpt["row_start"] = pair_row - t_row_base[pt]
@@ -289,8 +295,10 @@ def _synaptic_matrices(network: Network, mapping: Mapping
     out = {}
     for t in np.unique(pt).tolist():
         a, b = syn_base[t], syn_base[t + 1]
-        out[t] = (mpt[t_first_pair[t]:t_first_pair[t + 1]],
-                  rows[t_row_base[t]:t_row_base[t + 1]], syn[a:b],
+        r0, r1 = t_row_base[t], t_row_base[t + 1]
+        # Row starts are relative to the core's own synapses (a small array per core).
+        rows["start"][r0:r1] = first[r0:r1] - a
+        out[t] = (mpt[t_first_pair[t]:t_first_pair[t + 1]], rows[r0:r1], syn[a:b],
                   dyn[a:b] if dynamic_core[t] else np.zeros(0, DYNAMICS_DTYPE))
     return out
 
