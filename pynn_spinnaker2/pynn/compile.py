@@ -87,7 +87,7 @@ def _population(pop: object, state: State) -> PopulationSpec:
     initial = {}
     for name, value in pop.initial_values.items():
         initial[name] = evaluate(value, size)
-        if not isinstance(value, np.ndarray):
+        if hasattr(getattr(value, "base_value", None), "lazily_evaluate"):
             # A random initial value is drawn once: every later compilation (a run after a
             # change, sim.save_network) must see the same numbers.
             pop.initial_values[name] = LazyArray(initial[name].copy(), shape=(size,))
