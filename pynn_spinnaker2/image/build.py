@@ -44,9 +44,10 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
     """
     synapses = _synaptic_matrices(network, mapping)
     sources = _current_sources(network, mapping)
+    derived = _derived_params(network)
     neuron = {}
     for pop in network.populations:
-        neuron.update(_neuron_regions(pop, mapping, network.timestep))
+        neuron.update(_neuron_regions(pop, mapping, network.timestep, derived.get(pop.label)))
     cores = []
     for piece in mapping.pieces:
         place, key = mapping.placements[piece.index], mapping.keys[piece.index]
@@ -96,14 +97,27 @@ def check_memory(image: MachineImage) -> None:
                                f"{used - machine.dram_per_chip} over; use more chips")
 
 
+def _derived_params(network: Network) -> dict[str, dict[str, np.ndarray]]:
+    """Population -> per-neuron values its cell model derives from the whole network (the
+    EGRU's pipeline start)."""
+    out = {}
+    for pop in network.populations:
+        derive = CELL_MODELS[pop.model].extra.get("derived_params")
+        if derive is not None:
+            out[pop.label] = derive(network, pop)
+    return out
+
+
 # -- neuron regions -----------------------------------------------------------------------
-def _neuron_regions(pop: PopulationSpec, mapping: Mapping, dt: float
+def _neuron_regions(pop: PopulationSpec, mapping: Mapping, dt: float,
+                    derived: dict[str, np.ndarray] | None = None
                     ) -> dict[int, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
     """Piece index -> (SRAM, DRAM) regions of its neurons; built for the whole population
     (the formats are per neuron), then sliced."""
     model = CELL_MODELS[pop.model]
     n = pop.size
     params = {k: np.asarray(v, dtype=float) for k, v in pop.params.items()}
+    params.update({k: np.asarray(v) for k, v in (derived or {}).items()})
     for name, default in model.defaults.items():
         params.setdefault(name, np.full(n, default, dtype=float))
     initial = {k: np.asarray(v, dtype=float) for k, v in pop.initial.items()}
@@ -114,25 +128,30 @@ def _neuron_regions(pop: PopulationSpec, mapping: Mapping, dt: float
     all_params = model.build_params(params, dt)
     all_state = model.build_state(initial, params)
     pieces = mapping.pieces_of(pop.label)
-    schedules = (_spike_schedules(pop, pieces, dt) if pop.spike_times is not None
-                 else None)
+    own_regions = model.extra.get("regions")  # e.g. a graded source's event schedule
+    schedules = (_spike_schedules(pop, pieces, dt)
+                 if pop.spike_times is not None and own_regions is None else None)
     recording = _recording(pop, dt)
     out = {}
     for k, piece in enumerate(pieces):
         sl = slice(piece.lo, piece.hi)
         sram = {"neuron_params": all_params[sl], "neuron_state": all_state[sl]}
+        dram: dict[str, np.ndarray] = {}
         if model.receptors:
             # Zeroed at load: a zero-stride view gives its size without taking the memory.
             sram["input_ring"] = np.broadcast_to(
                 np.zeros(1, "<f4"), (piece.ring_slots, len(model.receptors), piece.size))
-        if schedules is not None:
+        if own_regions is not None:
+            more_sram, dram = own_regions(pop, piece.lo, piece.hi, dt)
+            sram.update(more_sram)
+        elif schedules is not None:
             sram["spike_schedule"] = schedules[k]
         rows, masks = recording
         kept = [i for i, m in enumerate(masks) if m[sl].any()]
         sram["recording"] = rows[kept]
         sram["record_mask"] = (np.array([masks[i][sl] for i in kept], np.uint8) if kept
                                else np.zeros((0, piece.size), np.uint8))
-        out[piece.index] = (sram, {})
+        out[piece.index] = (sram, dram)
     return out
 
 
