@@ -29,8 +29,10 @@ from pyNN.parameters import LazyArray
 from pyNN.random import NumpyRNG, RandomDistribution
 from pyNN.standardmodels import StandardSynapseType
 
-#: Random numbers drawn per call when a connection matrix is sampled chunk by chunk.
-CHUNK = 1 << 23
+#: Random numbers drawn per call when a connection matrix is sampled chunk by chunk: 16 MB,
+#: under glibc's largest mmap threshold, so the buffers are reused rather than freshly mapped
+#: (touching fresh pages dominated the cost on the development VM).
+CHUNK = 1 << 21
 #: NumpyRNG distributions whose values do not depend on how the draws are split into calls
 #: (each value consumes the generator independently of the call it belongs to).
 SPLIT_INVARIANT = frozenset({"uniform", "uniform_int", "normal", "lognormal", "exponential",
