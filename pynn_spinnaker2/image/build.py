@@ -13,7 +13,7 @@ import numpy as np
 from ..cells import CELL_MODELS, RECEPTOR_INDEX
 from ..errors import MappingError
 from ..mapping import Mapping
-from ..mapping.pipeline import DENSE_PAIRS
+from ..mapping.pipeline import BLOCK, DENSE_PAIRS
 from ..network import Network, PopulationSpec, ProjectionSpec
 from .model import (
     CURRENT_KINDS,
@@ -262,31 +262,36 @@ def _synaptic_matrices(network: Network, mapping: Mapping
         s_lut, _, s0 = luts[proj.pre]
         t_lut, t_local_lut, t0 = luts[proj.post]
         n_pre, n_post = len(mapping.pieces_of(proj.pre)), len(mapping.pieces_of(proj.post))
-        code = s_lut[proj.pre_idx] * index(n_post)
-        code += t_lut[proj.post_idx]
         # Per (source piece, target piece) of this projection: its first row, less the first
         # neuron of the source piece, so that row = table[pair] + presynaptic index.
         in_proj = ((links.src >= s0) & (links.src < s0 + n_pre) & (links.dst >= t0)
                    & (links.dst < t0 + n_post))
         cells = (links.src[in_proj] - s0) * n_post + links.dst[in_proj] - t0
         first_row = pair_row[pair_rank[in_proj]] - lo[links.src[in_proj]]
-        end = at + len(proj)
-        row = row_id[at:end]  # written in place
         if n_pre * n_post <= DENSE_PAIRS:
             table = np.zeros(n_pre * n_post, index)
             table[cells] = first_row
-            np.take(table, code, out=row)
         else:
             by_cell = np.argsort(cells)
-            row[:] = first_row[by_cell][np.searchsorted(cells[by_cell], code)]
-        del code
-        row += proj.pre_idx.astype(index, copy=False)
+            cells, first_row = cells[by_cell], first_row[by_cell].astype(index)
         weight = np.asarray(proj.weight)
-        # A constant weight (the XML reader's zero-stride view) is a fill, not a copy.
-        unsorted["weight"][at:end] = (np.float32(weight[0]) if weight.strides == (0,)
-                                      else weight)
-        unsorted["control"][at:end] = _controls(proj, t_local_lut, dt)
-        at = end
+        # In blocks, so the temporaries are reused rather than freshly mapped.
+        for a in range(0, len(proj), BLOCK):
+            b = min(len(proj), a + BLOCK)
+            code = s_lut[proj.pre_idx[a:b]]
+            code *= index(n_post)
+            code += t_lut[proj.post_idx[a:b]]
+            row = row_id[at + a:at + b]  # written in place
+            if n_pre * n_post <= DENSE_PAIRS:
+                np.take(table, code, out=row)
+            else:
+                np.take(first_row, np.searchsorted(cells, code), out=row)
+            row += proj.pre_idx[a:b].astype(index, copy=False)
+            # A constant weight (the XML reader's zero-stride view) is a fill, not a copy.
+            unsorted["weight"][at + a:at + b] = (np.float32(weight[0])
+                                                 if weight.strides == (0,) else weight[a:b])
+            unsorted["control"][at + a:at + b] = _controls(proj, t_local_lut, dt, a, b)
+        at += len(proj)
         if dynamic_any:
             dyns.append(_dynamics(network, proj))
             if proj.synapse != "StaticSynapse":
@@ -334,12 +339,15 @@ def _local_lookup(mapping: Mapping, size: int, label: str, index: type
     return piece, within, pieces[0].index
 
 
-def _controls(proj: ProjectionSpec, t_local_lut: np.ndarray, dt: float) -> np.ndarray:
-    """Control words (target, receptor, dynamic flag, delay) of a projection's synapses; the
-    fields common to all of them are or-ed in once."""
+def _controls(proj: ProjectionSpec, t_local_lut: np.ndarray, dt: float, a: int, b: int
+              ) -> np.ndarray:
+    """Control words (target, receptor, dynamic flag, delay) of a projection's synapses
+    ``a`` to ``b``; the fields common to all of them are or-ed in once."""
     delay = np.asarray(proj.delay)
     dynamic = proj.synapse != "StaticSynapse"
-    target = t_local_lut[proj.post_idx]
+    target = t_local_lut[proj.post_idx[a:b]]
+    if delay.strides != (0,):
+        delay = delay[a:b]
     if delay.size and (delay.strides == (0,) or np.all(delay == delay.flat[0])):
         steps = int(np.round(float(delay.flat[0]) / dt))
         common = int(encode_control(0, RECEPTOR_INDEX[proj.receptor], steps, dynamic))
