@@ -104,7 +104,10 @@ def _one_to_one(connector: pc.OneToOneConnector, projection: object) -> Synapses
 
 def _fixed_probability(connector: pc.FixedProbabilityConnector, projection: object
                        ) -> Synapses:
-    rng = _numpy_rng(connector)
+    # PyNN compares a lazy array of uniform numbers with p, which deep-copies the
+    # distribution and its RNG: every projection made with this connector draws the same
+    # stream, from the RNG's state when the connector was made, and the RNG never advances.
+    rng = deepcopy(_numpy_rng(connector))
     n_pre, n_post = projection.pre.size, projection.post.size
     uniform = RandomDistribution("uniform", (0, 1), rng=rng)
     mask = _self_mask(connector.allow_self_connections, projection)
