@@ -109,9 +109,14 @@ def main() -> None:
     print(mapping_figures(mapping))
     print(f"  peak memory: {peak_mib():.0f} MiB")
     if args.reports:
+        from types import SimpleNamespace
+
         from pynn_spinnaker2.reports import write_reports
 
-        write_reports(_Compiled(stages), args.reports)
+        write_reports(SimpleNamespace(network=stages["network"], mapping=mapping,
+                                      image=stages.get("image"),
+                                      emulator=stages.get("emulator"), timings={}),
+                      args.reports)
         print(f"  reports in {args.reports}")
     if args.run and not args.no_load:
         from pynn_spinnaker2.pynn.simulator import Compiled
@@ -135,15 +140,6 @@ def main() -> None:
                   f"peak {r['peak_mib']:.0f} MiB (import {r['import']:.2f} s, not counted)")
         print(f"  pyNN.spinnaker2: {wall:.2f} s wall to an emulator ready to run")
     print("  sPyNNaker (DESIGN.md reference): 74 s on the host at n = 10,000, p = 0.1")
-
-
-class _Compiled:
-    """The stages in the shape the reports read."""
-
-    def __init__(self, stages: dict) -> None:
-        self.network, self.mapping = stages["network"], stages["mapping"]
-        self.image, self.emulator = stages.get("image"), stages.get("emulator")
-        self.timings = {}
 
 
 if __name__ == "__main__":

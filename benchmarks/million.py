@@ -3,6 +3,7 @@
     python benchmarks/million.py                      # 10^6 neurons on one 48-chip board
     python benchmarks/million.py --n 1000000 --image  # and build the machine image
     python benchmarks/million.py --n 200000           # smaller
+    python benchmarks/million.py --reports reports/million   # with reports and chips.png
 
 The network is a ring of cortical modules of 10,000 IF_curr_exp neurons (80 % excitatory):
 each neuron receives 40 excitatory and 10 inhibitory synapses from its own module, 10 from the
@@ -61,6 +62,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000, help="IF_curr_exp neurons")
     parser.add_argument("--boards", type=int, default=1, help="48-chip boards")
     parser.add_argument("--image", action="store_true", help="build the machine image too")
+    parser.add_argument("--reports", default=None, help="write the mapping reports here")
     args = parser.parse_args()
     start = time.perf_counter()
     import pyNN.spinnaker2 as sim
@@ -84,6 +86,15 @@ def main() -> None:
           f"{'the machine image' if args.image else 'a checked mapping'}")
     print(mapping_figures(stages["mapping"]))
     print(f"  peak memory: {peak_mib():.0f} MiB")
+    if args.reports:
+        from types import SimpleNamespace
+
+        from pynn_spinnaker2.reports import write_reports
+
+        write_reports(SimpleNamespace(network=stages["network"], mapping=stages["mapping"],
+                                      image=stages.get("image"), emulator=None, timings={}),
+                      args.reports)
+        print(f"  reports in {args.reports}")
     print("  sPyNNaker (DESIGN.md reference): cannot map 10^6 neurons")
 
 

@@ -257,7 +257,10 @@ def draw_chips(compiled: object, path: str | Path) -> Path:
     fill = sram / m.sram_data_budget
     width_in = min(22.0, max(7.0, m.width * 2.2))
     height_in = max(3.5, width_in * (m.height * cell_h) / (m.width * cell_w))
-    fig, axes = plt.subplots(1, 2, figsize=(2 * width_in, height_in + 1.2))
+    if m.width >= 4:  # large machines: the two views one above the other
+        fig, axes = plt.subplots(2, 1, figsize=(width_in + 1.5, 2 * height_in + 2.0))
+    else:
+        fig, axes = plt.subplots(1, 2, figsize=(2 * width_in, height_in + 1.2))
     loads = link_loads(mapping)
     biggest = max(loads.values(), default=1)
     cmap = plt.get_cmap("viridis")
@@ -305,9 +308,11 @@ def draw_chips(compiled: object, path: str | Path) -> Path:
             ax.set_title("PEs by population (grey: free); arrows: chip-to-chip links used by "
                          "multicast trees", fontsize=8)
             used = [lab for lab in labels if mapping.pieces_of(lab)]
-            ax.legend(handles=[Patch(color=colour[lab], label=lab) for lab in used[:20]],
-                      fontsize=6, loc="upper left", bbox_to_anchor=(0, 0), ncol=5,
-                      frameon=False)
+            handles = [Patch(color=colour[lab], label=lab) for lab in used[:20]]
+            if len(used) > 20:  # 20 colours: they repeat
+                handles.append(Patch(color="white", label=f"(first 20 of {len(used)})"))
+            ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(0, 0),
+                      ncol=7, frameon=False)
         else:
             ax.set_title(f"SRAM used per PE (of {m.sram_data_budget // 1024} KiB for data); "
                          f"router entries after/before compression", fontsize=8)

@@ -59,3 +59,4 @@ def test_write_reports_needs_a_folder() -> None:
     with pytest.raises(ValueError, match="needs a folder"):
         sim.write_reports()
     sim.end()
+

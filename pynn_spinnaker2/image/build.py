@@ -13,7 +13,7 @@ import numpy as np
 from ..cells import CELL_MODELS, RECEPTOR_INDEX
 from ..errors import MappingError
 from ..mapping import Mapping
-from ..mapping.pipeline import DENSE_PAIRS
+from ..mapping.pipeline import BLOCK, DENSE_PAIRS
 from ..network import Network, PopulationSpec, ProjectionSpec
 from .model import (
     CURRENT_KINDS,
@@ -262,8 +262,6 @@ def _synaptic_matrices(network: Network, mapping: Mapping
         s_lut, _, s0 = luts[proj.pre]
         t_lut, t_local_lut, t0 = luts[proj.post]
         n_pre, n_post = len(mapping.pieces_of(proj.pre)), len(mapping.pieces_of(proj.post))
-        code = s_lut[proj.pre_idx] * index(n_post)
-        code += t_lut[proj.post_idx]
         # Per (source piece, target piece) of this projection: its first row, less the first
         # neuron of the source piece, so that row = table[pair] + presynaptic index.
         in_proj = ((links.src >= s0) & (links.src < s0 + n_pre) & (links.dst >= t0)
@@ -273,16 +271,27 @@ def _synaptic_matrices(network: Network, mapping: Mapping
         if n_pre * n_post <= DENSE_PAIRS:
             table = np.zeros(n_pre * n_post, index)
             table[cells] = first_row
-            row = table[code]
         else:
             by_cell = np.argsort(cells)
-            row = first_row[by_cell][np.searchsorted(cells[by_cell], code)].astype(index)
-        row += proj.pre_idx.astype(index, copy=False)
-        end = at + len(proj)
-        row_id[at:end] = row
-        unsorted["weight"][at:end] = proj.weight
-        unsorted["control"][at:end] = _controls(proj, t_local_lut, dt)
-        at = end
+            cells, first_row = cells[by_cell], first_row[by_cell].astype(index)
+        weight = np.asarray(proj.weight)
+        # In blocks, so the temporaries are reused rather than freshly mapped.
+        for a in range(0, len(proj), BLOCK):
+            b = min(len(proj), a + BLOCK)
+            code = s_lut[proj.pre_idx[a:b]]
+            code *= index(n_post)
+            code += t_lut[proj.post_idx[a:b]]
+            row = row_id[at + a:at + b]  # written in place
+            if n_pre * n_post <= DENSE_PAIRS:
+                np.take(table, code, out=row)
+            else:
+                np.take(first_row, np.searchsorted(cells, code), out=row)
+            row += proj.pre_idx[a:b].astype(index, copy=False)
+            # A constant weight (the XML reader's zero-stride view) is a fill, not a copy.
+            unsorted["weight"][at + a:at + b] = (np.float32(weight[0])
+                                                 if weight.strides == (0,) else weight[a:b])
+            unsorted["control"][at + a:at + b] = _controls(proj, t_local_lut, dt, a, b)
+        at += len(proj)
         if dynamic_any:
             dyns.append(_dynamics(network, proj))
             if proj.synapse != "StaticSynapse":
@@ -293,14 +302,16 @@ def _synaptic_matrices(network: Network, mapping: Mapping
     else:  # the 8-byte records travel through the counting sort themselves
         syn = stable_group(row_id, total_rows, unsorted.view("<u8")).view(SYNAPSE_DTYPE)
         dyn = None
-    row_len = np.bincount(row_id, minlength=total_rows)
-    row_end = np.cumsum(row_len)
-    # Per target piece: synapses [syn_base[t], syn_base[t + 1]), rows from t_row_base.
-    syn_base = np.concatenate(([0], row_end))[t_row_base]
     rows = np.zeros(total_rows, ROW_DTYPE)
-    row_piece = np.repeat(np.arange(n), np.diff(t_row_base))
-    rows["start"] = row_end - row_len - syn_base[row_piece]
-    rows["length"] = row_len
+    rows["length"] = np.bincount(row_id, minlength=total_rows)
+    del row_id
+    # First synapse of every row in the whole synapse array (filled core by core below).
+    first = np.cumsum(rows["length"], dtype=np.int64)
+    first -= rows["length"]
+    # Per target piece: synapses [syn_base[t], syn_base[t + 1]), rows from t_row_base.
+    syn_base = np.where(t_row_base < total_rows,
+                        first[np.minimum(t_row_base, max(total_rows - 1, 0))] if total_rows
+                        else 0, syn.size)
     mpt = np.zeros(pt.size, MPT_DTYPE)
     mpt["key"], mpt["mask"] = key[ps], mask[ps]
     mpt["row_start"] = pair_row - t_row_base[pt]
@@ -308,8 +319,10 @@ def _synaptic_matrices(network: Network, mapping: Mapping
     out = {}
     for t in np.unique(pt).tolist():
         a, b = syn_base[t], syn_base[t + 1]
-        out[t] = (mpt[t_first_pair[t]:t_first_pair[t + 1]],
-                  rows[t_row_base[t]:t_row_base[t + 1]], syn[a:b],
+        r0, r1 = t_row_base[t], t_row_base[t + 1]
+        # Row starts are relative to the core's own synapses (a small array per core).
+        rows["start"][r0:r1] = first[r0:r1] - a
+        out[t] = (mpt[t_first_pair[t]:t_first_pair[t + 1]], rows[r0:r1], syn[a:b],
                   dyn[a:b] if dynamic_core[t] else np.zeros(0, DYNAMICS_DTYPE))
     return out
 
@@ -326,12 +339,15 @@ def _local_lookup(mapping: Mapping, size: int, label: str, index: type
     return piece, within, pieces[0].index
 
 
-def _controls(proj: ProjectionSpec, t_local_lut: np.ndarray, dt: float) -> np.ndarray:
-    """Control words (target, receptor, dynamic flag, delay) of a projection's synapses; the
-    fields common to all of them are or-ed in once."""
+def _controls(proj: ProjectionSpec, t_local_lut: np.ndarray, dt: float, a: int, b: int
+              ) -> np.ndarray:
+    """Control words (target, receptor, dynamic flag, delay) of a projection's synapses
+    ``a`` to ``b``; the fields common to all of them are or-ed in once."""
     delay = np.asarray(proj.delay)
     dynamic = proj.synapse != "StaticSynapse"
-    target = t_local_lut[proj.post_idx]
+    target = t_local_lut[proj.post_idx[a:b]]
+    if delay.strides != (0,):
+        delay = delay[a:b]
     if delay.size and (delay.strides == (0,) or np.all(delay == delay.flat[0])):
         steps = int(np.round(float(delay.flat[0]) / dt))
         common = int(encode_control(0, RECEPTOR_INDEX[proj.receptor], steps, dynamic))

@@ -22,6 +22,8 @@ Chip = tuple[int, int]
 #: Above this many (pre pieces x post pieces) cells a projection's piece pairs are counted
 #: by sorting instead of in a dense table.
 DENSE_PAIRS = 1 << 24
+#: Synapses handled per block in passes over all synapses (16 MB of int64 temporaries).
+BLOCK = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -121,25 +123,35 @@ def connectivity(network: Network, pieces: tuple[Piece, ...]) -> Connectivity:
     for p in pieces:
         by_pop.setdefault(p.population, []).append(p)
     first = {label: ps[0].index for label, ps in by_pop.items()}
-    index = np.int32 if len(pieces) ** 2 < 2**31 else np.int64
-    lut = {label: (piece_lookup(ps, network.population(label).size) - first[label]).astype(
-        index) for label, ps in by_pop.items()}
+    lut = {label: piece_lookup(ps, network.population(label).size) - first[label]
+           for label, ps in by_pop.items()}
     codes, counts = [], []
     n = len(pieces)
     for proj in network.projections:
         if not len(proj):
             continue
         n_pre, n_post = len(by_pop[proj.pre]), len(by_pop[proj.post])
-        # Local pair code: source piece * (target pieces) + target piece, built in place.
-        code = lut[proj.pre][proj.pre_idx]
-        code *= index(n_post)
-        code += lut[proj.post][proj.post_idx]
-        if n_pre * n_post <= DENSE_PAIRS:
-            table = np.bincount(code, minlength=n_pre * n_post)
+        dense = n_pre * n_post <= DENSE_PAIRS
+        table = np.zeros(n_pre * n_post if dense else 0, np.int64)
+        found = []
+        # In blocks, so the temporaries are reused rather than freshly mapped.
+        for a in range(0, len(proj), BLOCK):
+            # Local pair code: source piece * (target pieces) + target piece.
+            code = lut[proj.pre][proj.pre_idx[a:a + BLOCK]]
+            code *= n_post
+            code += lut[proj.post][proj.post_idx[a:a + BLOCK]]
+            if dense:
+                table += np.bincount(code, minlength=table.size)
+            else:
+                found.append(np.unique(code, return_counts=True))
+        if dense:
             local = np.flatnonzero(table)
             count = table[local]
         else:
-            local, count = np.unique(code, return_counts=True)
+            local, inverse = np.unique(np.concatenate([f[0] for f in found]),
+                                       return_inverse=True)
+            count = np.bincount(inverse.reshape(-1),
+                                weights=np.concatenate([f[1] for f in found])).astype(np.int64)
         local = local.astype(np.int64)
         ls, ld = np.divmod(local, n_post)
         codes.append((ls + first[proj.pre]) * n + ld + first[proj.post])

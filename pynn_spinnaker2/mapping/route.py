@@ -176,8 +176,6 @@ def paths(src: np.ndarray, dst: np.ndarray, machine: Machine
         base_x = base_y = cx
     x = src[pair, 0] + cx - base_x
     y = src[pair, 1] + cy - base_y
-    if machine.wrap_around:
-        x, y = x % machine.width, y % machine.height
     return pair, np.stack([x, y], axis=1), link
 
 

@@ -29,8 +29,10 @@ from pyNN.parameters import LazyArray
 from pyNN.random import NumpyRNG, RandomDistribution
 from pyNN.standardmodels import StandardSynapseType
 
-#: Random numbers drawn per call when a connection matrix is sampled chunk by chunk.
-CHUNK = 1 << 23
+#: Random numbers drawn per call when a connection matrix is sampled chunk by chunk: 16 MB,
+#: under glibc's largest mmap threshold, so the buffers are reused rather than freshly mapped
+#: (touching fresh pages dominated the cost on the development VM).
+CHUNK = 1 << 21
 #: NumpyRNG distributions whose values do not depend on how the draws are split into calls
 #: (each value consumes the generator independently of the call it belongs to).
 SPLIT_INVARIANT = frozenset({"uniform", "uniform_int", "normal", "lognormal", "exponential",
@@ -102,7 +104,10 @@ def _one_to_one(connector: pc.OneToOneConnector, projection: object) -> Synapses
 
 def _fixed_probability(connector: pc.FixedProbabilityConnector, projection: object
                        ) -> Synapses:
-    rng = _numpy_rng(connector)
+    # PyNN compares a lazy array of uniform numbers with p, which deep-copies the
+    # distribution and its RNG: every projection made with this connector draws the same
+    # stream, from the RNG's state when the connector was made, and the RNG never advances.
+    rng = deepcopy(_numpy_rng(connector))
     n_pre, n_post = projection.pre.size, projection.post.size
     uniform = RandomDistribution("uniform", (0, 1), rng=rng)
     mask = _self_mask(connector.allow_self_connections, projection)
@@ -326,18 +331,33 @@ def _parameter_space(connector: object, projection: object) -> object:
 def _finish(connector: object, projection: object, pre: np.ndarray, cols: np.ndarray,
             space: object) -> Synapses:
     """Synapse parameters for (pre, column) pairs in column order, checked as PyNN checks."""
-    bounds = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1], True]) if cols.size else (
-        np.zeros(1, np.int64))
+    bounds = _Bounds(cols)
     params = {name: _values(lazy, pre, cols, bounds) for name, lazy in space.items()}
     if connector.safe and cols.size:
-        _check(projection, params, bounds)
+        uniform = {name for name, lazy in space.items() if lazy.is_homogeneous}
+        _check(projection, params, bounds, uniform)
     post_idx = np.asarray(projection.post.id_to_index(projection.post.all_cells), np.int64)
     if not np.array_equal(post_idx, np.arange(post_idx.size)):
         cols = post_idx[cols]
     return Synapses(pre, cols, params)
 
 
-def _values(lazy: LazyArray, pre: np.ndarray, cols: np.ndarray, bounds: np.ndarray
+class _Bounds:
+    """Where each target's synapses start and end (computed only if someone asks)."""
+
+    def __init__(self, cols: np.ndarray) -> None:
+        self.cols = cols
+        self._bounds: np.ndarray | None = None
+
+    def get(self) -> np.ndarray:
+        if self._bounds is None:
+            cols = self.cols
+            self._bounds = (np.flatnonzero(np.r_[True, cols[1:] != cols[:-1], True])
+                            if cols.size else np.zeros(1, np.int64))
+        return self._bounds
+
+
+def _values(lazy: LazyArray, pre: np.ndarray, cols: np.ndarray, bounds: _Bounds
             ) -> np.ndarray:
     """One parameter at each synapse: in bulk where that draws the same numbers, else one
     target at a time exactly as PyNN does (``lazy[sources, column]``)."""
@@ -353,23 +373,30 @@ def _values(lazy: LazyArray, pre: np.ndarray, cols: np.ndarray, bounds: np.ndarr
     if plain and isinstance(base, np.ndarray) and base.ndim == 2:
         return np.asarray(lazy._apply_operations(base[pre, cols]), float)
     out = np.empty(n)
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    edges = bounds.get()
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
         out[a:b] = np.broadcast_to(np.asarray(lazy[pre[a:b], int(cols[a])], float), (b - a,))
     return out
 
 
-def _check(projection: object, params: dict[str, np.ndarray], bounds: np.ndarray) -> None:
+def _check(projection: object, params: dict[str, np.ndarray], bounds: _Bounds,
+           uniform: set[str]) -> None:
     """PyNN's per-target parameter checks (weight signs), applied to whole arrays with the
-    same outcome: every target is checked on its own where the signs differ between them."""
+    same outcome: every target is checked on its own where the signs differ between them.
+    A homogeneous parameter is checked as the one number PyNN checks."""
     syn = projection.synapse_type
     for parameter_name, check in getattr(syn, "parameter_checks", {}).items():
         native = syn.translations[parameter_name]["translated_name"]
         if native not in params:
             continue
         values = params[native]
+        if native in uniform:
+            check(float(values[0]), projection)
+            continue
         if np.all(values >= 0) or np.all(values <= 0):
             check(values, projection)
             continue
+        bounds = bounds.get()
         starts = bounds[:-1]
         neg = np.minimum.reduceat(values, starts) < 0
         pos = np.maximum.reduceat(values, starts) > 0

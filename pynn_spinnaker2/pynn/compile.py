@@ -125,7 +125,10 @@ def _population(pop: object, state: State, label: str) -> PopulationSpec:
         if ids:
             idx = np.sort(pop.id_to_index(np.array(sorted(ids), dtype=int))).reshape(-1)
             record[variable.name] = RecordSpec(idx, float(pop.recorder.sampling_interval))
-    per_core = pop.max_neurons_per_core or state.max_neurons_per_core.get(model)
+    # Most specific first: the population's own limit, one for its label given to setup,
+    # one for its cell type (setup or set_number_of_neurons_per_core).
+    limits = state.max_neurons_per_core
+    per_core = pop.max_neurons_per_core or limits.get(pop.label) or limits.get(model)
     return PopulationSpec(label, model, size, params, initial, spike_times, record,
                           per_core, spike_values)
 

@@ -25,7 +25,8 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_M
         Smallest synaptic delay in ms (``'auto'``: one time step).
     **extra_params
         ``max_delay`` (ms); the machine: ``machine`` (a :class:`~pynn_spinnaker2.Machine`),
-        or ``n_chips`` / ``n_boards``; ``max_neurons_per_core`` (cell type name -> limit);
+        or ``n_chips`` / ``n_boards``; ``max_neurons_per_core`` (cell type or population
+        label -> limit; see ``doc/mapping.md``);
         ``seed`` for the on-chip random number generators; ``reports`` (a folder to write
         mapping reports to, and after each run the cost report: cost.txt, cost.json,
         cost_heatmap.png); ``progress`` (show a progress bar during runs).

@@ -212,3 +212,25 @@ def test_weight_sign_checks_as_pynn_does(weight: object, receptor: str) -> None:
     """PyNN checks weight signs per target; the bulk check raises exactly when it does."""
     assert _weight_check_outcome(s2, weight, receptor) == _weight_check_outcome(
         mock, weight, receptor)
+
+
+@pytest.mark.parametrize("name", ["p_no_self", "pre_replace", "pre_no_self", "post_replace",
+                                  "post_no_self"])
+def test_a_connector_reused_for_several_projections(name: str) -> None:
+    """PyNN draws FixedProbabilityConnector's numbers from a copy of its RNG (so every
+    projection made with it gets the same stream) but FixedNumber* from the RNG itself:
+    the bulk path must do the same, projection after projection."""
+    def run(sim) -> list:
+        sim.setup(timestep=0.1)
+        a = sim.Population(30, sim.IF_curr_exp(), label="a")
+        b = sim.Population(25, sim.IF_curr_exp(), label="b")
+        connector = BULK_CASES[name](sim)
+        prjs = [sim.Projection(pre, post, connector, sim.StaticSynapse(weight=0.1))
+                for pre, post in ((a, a), (a, b), (b, a), (b, b))]
+        out = [p.get(["weight"], format="list", with_address=True) for p in prjs]
+        sim.end()
+        return [[tuple(map(float, c)) for c in conns] for conns in out]
+
+    ours, theirs = run(s2), run(mock)
+    assert all(len(x) for x in ours)
+    assert ours == theirs

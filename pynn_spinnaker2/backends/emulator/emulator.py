@@ -32,6 +32,8 @@ from .kernels import NEURON_KERNELS
 from .router import Router
 
 SOURCE_KERNELS = ("spike_source_array", "spike_source_poisson", "graded_source_array")
+#: Synapses decoded per block at load (16 MB of temporaries at most).
+LOAD_BLOCK = 1 << 21
 
 
 @dataclass
@@ -208,29 +210,29 @@ class Emulator:
             jump = first[nonempty]
             idx[starts[nonempty]] = np.r_[jump[0], np.diff(jump) - lengths[nonempty][:-1] + 1]
             np.cumsum(idx, out=idx)
-        syn = synapses[idx]
-        control = syn["control"]
         target_core = np.repeat(d[pair], lengths)
-        slot = np.take(self.offsets, target_core)
-        scratch = np.bitwise_and(control, 0xFFFF)
-        slot += scratch
-        np.right_shift(control, RECEPTOR_SHIFT, out=scratch)
-        scratch &= 0x7
-        delay = np.multiply(scratch, self.n_neurons, dtype=np.int64)
-        slot += delay
-        np.right_shift(control, DELAY_SHIFT, out=delay, dtype=np.int64)
-        if delay.size and (delay.min() < 1 or delay.max() >= self.ring_slots):
+        slot = np.empty(total, np.int64)
+        delay = np.empty(total, np.int64)
+        weight = np.empty(total, np.float32)
+        dynamic = np.empty(total, bool)
+        # Decoded in blocks small enough for their temporaries to be reused, not mapped anew.
+        for a in range(0, total, LOAD_BLOCK):
+            b = min(total, a + LOAD_BLOCK)
+            syn = synapses[idx[a:b]]
+            control = syn["control"]
+            weight[a:b] = syn["weight"]
+            np.take(self.offsets, target_core[a:b], out=slot[a:b])
+            slot[a:b] += control & 0xFFFF
+            slot[a:b] += ((control >> RECEPTOR_SHIFT) & 0x7).astype(np.int64) * self.n_neurons
+            np.right_shift(control, DELAY_SHIFT, out=delay[a:b], dtype=np.int64)
+            dynamic[a:b] = (control >> DYNAMIC_SHIFT) & 1
+        if total and (delay.min() < 1 or delay.max() >= self.ring_slots):
             raise ImageError(f"synaptic delays {delay.min()}..{delay.max()} steps do not "
                              f"fit input rings of {self.ring_slots} slots")
-        np.right_shift(control, DYNAMIC_SHIFT, out=scratch)
-        scratch &= 1
-        dynamic = scratch.astype(bool)
-        del scratch
         self.syn_delay = delay
         self.syn_slot = slot
-        self.syn_weight = np.ascontiguousarray(syn["weight"], dtype=np.float32)
+        self.syn_weight = weight
         self.syn_core = target_core
-        del syn, control
         params = np.zeros(0, DYNAMICS_DTYPE)
         if dynamic.any():
             dyn_all = [c.dram.get("synapse_dynamics", np.zeros(0, DYNAMICS_DTYPE))
