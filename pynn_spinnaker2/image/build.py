@@ -11,6 +11,13 @@ from ..mapping import Mapping
 from ..mapping.partition import Piece
 from ..mapping.pipeline import piece_index
 from ..network import Network, PopulationSpec
+from ..synapses.stdp import (
+    PLASTICITY_DTYPE,
+    STDP_POST_DTYPE,
+    is_plastic,
+    plasticity_records,
+    trace_slots,
+)
 from .model import (
     CURRENT_KINDS,
     CURRENT_SCHEDULE_DTYPE,
@@ -26,6 +33,7 @@ from .model import (
     CoreImage,
     CoreSlice,
     MachineImage,
+    PlasticIndex,
     encode_control,
     encode_route,
 )
@@ -39,7 +47,8 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
     MappingError
         When a core's SRAM or a chip's DRAM is over its budget.
     """
-    synapses = _synaptic_matrices(network, mapping)
+    synapses, plastic = _synaptic_matrices(network, mapping)
+    stdp_post = _stdp_post_regions(network, mapping)
     sources = _current_sources(network, mapping)
     cores = []
     for piece in mapping.pieces:
@@ -47,9 +56,11 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
         place, key = mapping.placements[piece.index], mapping.keys[piece.index]
         sram, dram = _neuron_regions(pop, piece, network.timestep)
         sram.update(_recording_regions(pop, piece, network.timestep))
-        mpt, rows, syn, dyn = synapses.get(piece.index, _no_synapses())
+        mpt, rows, syn, dyn, pl = synapses.get(piece.index, _no_synapses())
         sram["master_pop_table"] = mpt
         dram["row_index"], dram["synapses"], dram["synapse_dynamics"] = rows, syn, dyn
+        dram["synapse_plasticity"] = pl
+        sram.update(stdp_post.get(piece.index, {}))
         sram.update(sources.get(piece.index, _no_current_sources()))
         sram["rng_seed"] = np.random.SeedSequence([network.seed, piece.index]).generate_state(
             4).astype("<u4")
@@ -59,7 +70,8 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
                              dtype=ROUTER_DTYPE)
               for chip, entries in mapping.tables.items()}
     image = MachineImage(network.machine, network.timestep, tuple(cores), tables,
-                         tuple(CoreSlice(p.population, p.lo, p.hi) for p in mapping.pieces))
+                         tuple(CoreSlice(p.population, p.lo, p.hi) for p in mapping.pieces),
+                         plastic)
     check_memory(image)
     return image
 
@@ -121,20 +133,21 @@ def _recording_regions(pop: PopulationSpec, piece: Piece, dt: float) -> dict[str
                             else np.zeros((0, piece.size), dtype=np.uint8))}
 
 
-def _no_synapses() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _no_synapses() -> tuple[np.ndarray, ...]:
     return (np.zeros(0, MPT_DTYPE), np.zeros(0, ROW_DTYPE), np.zeros(0, SYNAPSE_DTYPE),
-            np.zeros(0, DYNAMICS_DTYPE))
+            np.zeros(0, DYNAMICS_DTYPE), np.zeros(0, PLASTICITY_DTYPE))
 
 
 def _synaptic_matrices(network: Network, mapping: Mapping
-                       ) -> dict[int, tuple[np.ndarray, ...]]:
-    """Target piece -> (master population table, row index, synapses)."""
+                       ) -> tuple[dict[int, tuple[np.ndarray, ...]], tuple[PlasticIndex, ...]]:
+    """Target piece -> (master population table, row index, synapses, dynamics,
+    plasticity), and where each plastic projection's synapses went."""
     dt = network.timestep
     lo = np.array([p.lo for p in mapping.pieces])
     columns: dict[str, list[np.ndarray]] = {k: [] for k in
                                             ("src", "src_local", "tgt", "tgt_local", "w", "c",
-                                             "dyn")}
-    for proj in network.projections:
+                                             "dyn", "pl", "proj", "conn")}
+    for number, proj in enumerate(network.projections):
         if not len(proj):
             continue
         src = piece_index(mapping.pieces_of(proj.pre), proj.pre_idx)
@@ -150,13 +163,17 @@ def _synaptic_matrices(network: Network, mapping: Mapping
         dynamic = proj.synapse == "TsodyksMarkramSynapse"
         columns["c"].append(encode_control(tgt_local, receptor, delay, dynamic))
         columns["dyn"].append(_dynamics(network, proj))
+        columns["pl"].append(plasticity_records(proj.synapse, proj.params, len(proj)))
+        columns["proj"].append(np.full(len(proj), number))
+        columns["conn"].append(np.arange(len(proj)))
     if not columns["src"]:
-        return {}
+        return {}, ()
     col = {k: np.concatenate(v) for k, v in columns.items()}
     order = np.lexsort((col["tgt_local"], col["src_local"], col["src"], col["tgt"]))
     col = {k: v[order] for k, v in col.items()}
     bounds = np.flatnonzero(np.diff(col["tgt"])) + 1
     out = {}
+    where: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for chunk in np.split(np.arange(col["tgt"].size), bounds):
         tgt = int(col["tgt"][chunk[0]])
         src, src_local = col["src"][chunk], col["src_local"][chunk]
@@ -165,6 +182,13 @@ def _synaptic_matrices(network: Network, mapping: Mapping
         dyn = col["dyn"][chunk]
         if not np.any((syn["control"] >> DYNAMIC_SHIFT) & 1):
             dyn = dyn[:0]
+        pl = col["pl"][chunk]
+        learns = np.flatnonzero(pl["kind"])
+        if learns.size:
+            where.append((col["proj"][chunk][learns], col["conn"][chunk][learns],
+                          np.full(learns.size, tgt), learns))
+        else:
+            pl = pl[:0]
         mpt_rows, row_blocks = [], []
         start = 0
         for s in np.unique(src):
@@ -177,7 +201,61 @@ def _synaptic_matrices(network: Network, mapping: Mapping
             key = mapping.keys[int(s)]
             mpt_rows.append((key.key, key.mask, start, piece.size))
             start += piece.size
-        out[tgt] = (np.array(mpt_rows, MPT_DTYPE), np.concatenate(row_blocks), syn, dyn)
+        out[tgt] = (np.array(mpt_rows, MPT_DTYPE), np.concatenate(row_blocks), syn, dyn, pl)
+    return out, _plastic_index(network, where)
+
+
+def _plastic_index(network: Network, where: list[tuple[np.ndarray, ...]]
+                   ) -> tuple[PlasticIndex, ...]:
+    """Per plastic projection, its synapses' (core, position), in connection order."""
+    if not where:
+        return ()
+    proj, conn, core, pos = (np.concatenate([w[k] for w in where]) for k in range(4))
+    order = np.lexsort((conn, proj))
+    proj, conn, core, pos = proj[order], conn[order], core[order], pos[order]
+    bounds = np.flatnonzero(np.diff(proj)) + 1
+    return tuple(PlasticIndex(network.projections[int(p[0])].label, c, k, q)
+                 for p, c, k, q in zip(np.split(proj, bounds), np.split(conn, bounds),
+                                       np.split(core, bounds), np.split(pos, bounds),
+                                       strict=True))
+
+
+def _stdp_post_regions(network: Network, mapping: Mapping) -> dict[int, dict[str, np.ndarray]]:
+    """Target piece -> its postsynaptic trace regions, for pieces with plastic inputs.
+
+    tau_minus belongs to the neuron's trace (as in NEST), so every plastic projection onto a
+    neuron must agree on it.
+    """
+    tau: dict[str, np.ndarray] = {}
+    owner: dict[str, np.ndarray] = {}
+    max_delay: dict[str, int] = {}
+    for number, proj in enumerate(network.projections):
+        if not (is_plastic(proj.synapse) and len(proj)):
+            continue
+        size = network.population(proj.post).size
+        t = tau.setdefault(proj.post, np.zeros(size))
+        who = owner.setdefault(proj.post, np.full(size, -1))
+        values = np.asarray(proj.params["tau_minus"], dtype=float)
+        clash = (t[proj.post_idx] > 0) & (t[proj.post_idx] != values)
+        if clash.any():
+            other = network.projections[int(who[proj.post_idx[clash][0]])].label
+            raise MappingError(
+                f"projections {other!r} and {proj.label!r} give neurons of {proj.post!r} "
+                f"different tau_minus; on SpiNNaker 2 (as in NEST) tau_minus is the time "
+                f"constant of the postsynaptic neuron's trace: use one tau_minus for all "
+                f"plastic projections onto a neuron")
+        t[proj.post_idx] = values
+        who[proj.post_idx] = number
+        steps = int(np.round(proj.delay.max() / network.timestep))
+        max_delay[proj.post] = max(max_delay.get(proj.post, 0), steps)
+    out = {}
+    for label, t in tau.items():
+        for piece in mapping.pieces_of(label):
+            post = np.zeros(piece.size, STDP_POST_DTYPE)
+            post["tau_minus"] = t[piece.lo:piece.hi]
+            out[piece.index] = {
+                "stdp_post": post,
+                "stdp_trace": np.zeros((trace_slots(max_delay[label]), piece.size), "<f4")}
     return out
 
 

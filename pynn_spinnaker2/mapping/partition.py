@@ -17,6 +17,7 @@ from ..cells import CELL_MODELS
 from ..errors import MappingError
 from ..machine import Machine
 from ..network import Network
+from ..synapses.stdp import STDP_POST_DTYPE, is_plastic, trace_slots
 from .keys import NEURON_BITS
 
 #: Bytes per master-population-table entry (key, mask, row offset, row count).
@@ -65,10 +66,13 @@ def partition(network: Network, machine: Machine) -> tuple[Piece, ...]:
     dt = network.timestep
     max_delay: dict[str, int] = {p.label: 0 for p in network.populations}
     incoming: dict[str, int] = {p.label: 0 for p in network.populations}
+    plastic_delay: dict[str, int] = {}
     for proj in network.projections:
         if len(proj):
             steps = int(np.round(proj.delay.max() / dt))
             max_delay[proj.post] = max(max_delay[proj.post], steps)
+            if is_plastic(proj.synapse):
+                plastic_delay[proj.post] = max(plastic_delay.get(proj.post, 0), steps)
         pre = network.population(proj.pre)
         pre_cap = pre.max_per_core or CELL_MODELS[pre.model].default_max_per_core
         incoming[proj.post] += -(-pre.size // pre_cap)
@@ -80,6 +84,9 @@ def partition(network: Network, machine: Machine) -> tuple[Piece, ...]:
         cap = min(pop.max_per_core or model.default_max_per_core, 1 << NEURON_BITS)
         fixed = sram_bytes(pop.model, 0, slots, incoming[pop.label])
         per_neuron = sram_bytes(pop.model, 1, slots, 0) - FIXED_OVERHEAD
+        if pop.label in plastic_delay:
+            # The postsynaptic trace history STDP needs (see image/model.py).
+            per_neuron += STDP_POST_DTYPE.itemsize + 4 * trace_slots(plastic_delay[pop.label])
         fits = (budget - fixed) // per_neuron if per_neuron else cap
         if fits < 1:
             raise MappingError(

@@ -34,6 +34,10 @@ def compile_state(state: State) -> None:
         return
     timings = {}
     start = time.perf_counter()
+    # Learnt weights come back first, so the new image carries them on.
+    for prj in state.projections:
+        if prj._plastic:
+            prj._sync_weights()
     # The run goes through the XML intermediate form, so every run tests the format.
     network = validate(from_xml(to_xml(build_network(state))))
     timings["network"] = time.perf_counter() - start
@@ -57,7 +61,8 @@ def compile_state(state: State) -> None:
     else:
         emulator = Emulator(image)
     timings["load"] = time.perf_counter() - start
-    state.compiled = Compiled(network, mapping, image, emulator, timings=timings)
+    state.compiled = Compiled(network, mapping, image, emulator, timings=timings,
+                              weight_index=_weight_index(state, image))
     state.dirty = False
     if state.reports:
         from ..reports import write_reports
@@ -125,17 +130,48 @@ def _root(population: object, indices: np.ndarray) -> list[tuple[object, np.ndar
     return [(population, indices, np.arange(indices.size))]
 
 
+#: Synapse parameters that are not per-synapse data on the machine.
+_NOT_PER_SYNAPSE = ("weight", "delay", "dendritic_delay_fraction")
+
+
 def _projections(prj: object) -> list[ProjectionSpec]:
+    return [spec for spec, _ in _projection_parts(prj)]
+
+
+def _weight_index(state: State, image: object) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Projection (unique label) -> (core, position) of each plastic connection's weight."""
+    by_label = {p.projection: p for p in image.plastic}
+    out = {}
+    for prj in state.projections:
+        if not (prj._plastic and len(prj)):
+            continue
+        core = np.full(len(prj), -1, np.int64)
+        position = np.zeros(len(prj), np.int64)
+        for spec, sel in _projection_parts(prj):
+            where = by_label.get(spec.label)
+            if where is not None:
+                core[sel[where.connection]] = where.core
+                position[sel[where.connection]] = where.position
+        if np.any(core < 0):
+            raise RuntimeError(f"projection {prj.label!r}: some plastic synapses are missing "
+                               f"from the machine image")
+        out[prj._unique_label] = (core, position)
+    return out
+
+
+def _projection_parts(prj: object) -> list[tuple[ProjectionSpec, np.ndarray]]:
+    """The projection's specs (one per pair of root populations), each with the positions
+    of its synapses in the PyNN projection."""
     out = []
+    synapse = getattr(prj.synapse_type, "network_name", prj.synapse_type.__class__.__name__)
     for pre, pre_idx, pre_pos in _root(prj.pre, prj._pre_idx):
         for post, post_idx, post_pos in _root(prj.post, prj._post_idx[pre_pos]):
             sel = pre_pos[post_pos]
-            label = prj.label if len(out) == 0 else f"{prj.label}#{len(out)}"
-            extra = {k: v[sel] for k, v in prj._params.items() if k not in ("weight", "delay")}
-            out.append(ProjectionSpec(label, pre.label, post.label, pre_idx[post_pos],
-                                      post_idx, prj._weight[sel], prj._delay[sel],
-                                      prj.receptor_type,
-                                      prj.synapse_type.__class__.__name__, extra))
+            label = prj._unique_label + (f"#{len(out)}" if out else "")
+            extra = {k: v[sel] for k, v in prj._params.items() if k not in _NOT_PER_SYNAPSE}
+            out.append((ProjectionSpec(label, pre.label, post.label, pre_idx[post_pos],
+                                       post_idx, prj._weight[sel], prj._delay[sel],
+                                       prj.receptor_type, synapse, extra), sel))
     return out
 
 

@@ -45,6 +45,14 @@ class IF_cond_alpha(cells.IF_cond_alpha):
     translations = _identity(cells.IF_cond_alpha)
 
 
+class Izhikevich(cells.Izhikevich):
+    __doc__ = cells.Izhikevich.__doc__ + """
+    On SpiNNaker 2: forward Euler on the step's start values (NEST's ``izhikevich`` with
+    ``consistent_integration``), in float32; synaptic weights are voltage jumps (mV).
+    """
+    translations = _identity(cells.Izhikevich)
+
+
 class SpikeSourceArray(cells.SpikeSourceArray):
     __doc__ = cells.SpikeSourceArray.__doc__
     translations = _identity(cells.SpikeSourceArray)
@@ -72,7 +80,6 @@ IF_cond_exp_gsfa_grr = _unsupported_cell(cells.IF_cond_exp_gsfa_grr)
 HH_cond_exp = _unsupported_cell(cells.HH_cond_exp)
 EIF_cond_alpha_isfa_ista = _unsupported_cell(cells.EIF_cond_alpha_isfa_ista)
 EIF_cond_exp_isfa_ista = _unsupported_cell(cells.EIF_cond_exp_isfa_ista)
-Izhikevich = _unsupported_cell(cells.Izhikevich)
 GIF_cond_exp = _unsupported_cell(cells.GIF_cond_exp)
 SpikeSourceGamma = _unsupported_cell(cells.SpikeSourceGamma)
 SpikeSourceInhGamma = _unsupported_cell(cells.SpikeSourceInhGamma)
@@ -100,11 +107,70 @@ class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
         return state.min_delay
 
 
-def _unsupported_synapse(base: type) -> type:
+class STDPMechanism(synapses.STDPMechanism):
+    __doc__ = synapses.STDPMechanism.__doc__ + """
+    On SpiNNaker 2: a SpikePairRule (all-to-all pairing, as NEST's ``stdp_synapse``) with an
+    AdditiveWeightDependence or a MultiplicativeWeightDependence; the whole delay is
+    dendritic. The weights learn on the cores; ``Projection.get('weight')`` reads them
+    back. See :mod:`pynn_spinnaker2.synapses.stdp` for the exact rule.
+    """
+    base_translations = build_translations(
+        ("weight", "weight"), ("delay", "delay"),
+        ("dendritic_delay_fraction", "dendritic_delay_fraction"))
+
+    def __init__(self, timing_dependence: object = None, weight_dependence: object = None,
+                 voltage_dependence: object = None, dendritic_delay_fraction: float = 1.0,
+                 weight: float = 0.0, delay: float | None = None) -> None:
+        if not isinstance(timing_dependence, SpikePairRule):
+            raise NotImplementedError(
+                f"STDP timing dependence {type(timing_dependence).__name__} is not supported "
+                f"by pyNN.spinnaker2; use SpikePairRule")
+        if not isinstance(weight_dependence, (AdditiveWeightDependence,
+                                              MultiplicativeWeightDependence)):
+            raise NotImplementedError(
+                f"STDP weight dependence {type(weight_dependence).__name__} is not supported "
+                f"by pyNN.spinnaker2; use AdditiveWeightDependence or "
+                f"MultiplicativeWeightDependence")
+        if voltage_dependence is not None:
+            raise NotImplementedError("voltage-dependent STDP is not supported by "
+                                      "pyNN.spinnaker2; use a SpikePairRule without it")
+        if dendritic_delay_fraction != 1:
+            raise NotImplementedError(
+                f"dendritic_delay_fraction={dendritic_delay_fraction}: on SpiNNaker 2 (as on "
+                f"NEST) the whole synaptic delay is dendritic; use dendritic_delay_fraction=1")
+        super().__init__(timing_dependence, weight_dependence, voltage_dependence,
+                         float(dendritic_delay_fraction), weight, delay)
+
+    @property
+    def network_name(self) -> str:
+        """The synapse type's name in the Network (see :mod:`pynn_spinnaker2.synapses`)."""
+        return (f"STDP:{type(self.timing_dependence).__name__}:"
+                f"{type(self.weight_dependence).__name__}")
+
+    def _get_minimum_delay(self) -> float:
+        return state.min_delay
+
+
+class SpikePairRule(synapses.SpikePairRule):
+    __doc__ = synapses.SpikePairRule.__doc__
+    translations = _identity(synapses.SpikePairRule)
+
+
+class AdditiveWeightDependence(synapses.AdditiveWeightDependence):
+    __doc__ = synapses.AdditiveWeightDependence.__doc__
+    translations = _identity(synapses.AdditiveWeightDependence)
+
+
+class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
+    __doc__ = synapses.MultiplicativeWeightDependence.__doc__
+    translations = _identity(synapses.MultiplicativeWeightDependence)
+
+
+def _unsupported_synapse(base: type, alternative: str = "use StaticSynapse, "
+                         "TsodyksMarkramSynapse or STDPMechanism") -> type:
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise NotImplementedError(
-            f"{base.__name__} is not supported by pyNN.spinnaker2; use StaticSynapse or "
-            f"TsodyksMarkramSynapse")
+            f"{base.__name__} is not supported by pyNN.spinnaker2; {alternative}")
 
     return type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__,
                                          "translations": {}})
@@ -113,15 +179,13 @@ def _unsupported_synapse(base: type) -> type:
 SimpleStochasticSynapse = _unsupported_synapse(synapses.SimpleStochasticSynapse)
 StochasticTsodyksMarkramSynapse = _unsupported_synapse(synapses.StochasticTsodyksMarkramSynapse)
 MultiQuantalSynapse = _unsupported_synapse(synapses.MultiQuantalSynapse)
-STDPMechanism = _unsupported_synapse(synapses.STDPMechanism)
 ElectricalSynapse = _unsupported_synapse(synapses.ElectricalSynapse)
 
-# STDP's weight and timing rules are refused too, so the error comes at the first line that
-# mentions plasticity rather than deep inside the connector.
-AdditiveWeightDependence = _unsupported_synapse(synapses.AdditiveWeightDependence)
-MultiplicativeWeightDependence = _unsupported_synapse(synapses.MultiplicativeWeightDependence)
+# The other STDP rules are refused at the first line that mentions them.
 AdditivePotentiationMultiplicativeDepression = _unsupported_synapse(
-    synapses.AdditivePotentiationMultiplicativeDepression)
-GutigWeightDependence = _unsupported_synapse(synapses.GutigWeightDependence)
-SpikePairRule = _unsupported_synapse(synapses.SpikePairRule)
-Vogels2011Rule = _unsupported_synapse(synapses.Vogels2011Rule)
+    synapses.AdditivePotentiationMultiplicativeDepression,
+    "use AdditiveWeightDependence or MultiplicativeWeightDependence")
+GutigWeightDependence = _unsupported_synapse(
+    synapses.GutigWeightDependence,
+    "use AdditiveWeightDependence or MultiplicativeWeightDependence")
+Vogels2011Rule = _unsupported_synapse(synapses.Vogels2011Rule, "use SpikePairRule")

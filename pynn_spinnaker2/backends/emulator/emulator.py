@@ -18,9 +18,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...errors import ImageError
-from ...image.model import CURRENT_KINDS, DYNAMICS_DTYPE, MachineImage, decode_control
+from ...image.model import (
+    CURRENT_KINDS,
+    DYNAMICS_DTYPE,
+    PLASTICITY_DTYPE,
+    MachineImage,
+    decode_control,
+)
 from ..raw import CoreRecording, Signal
 from .kernels import NEURON_KERNELS
+from .plasticity import PairSTDP
 from .router import Router
 
 SOURCE_KERNELS = ("spike_source_array", "spike_source_poisson")
@@ -126,7 +133,7 @@ class Emulator:
         """Per source neuron, every synapse its packets reach, as flat CSR arrays."""
         router = Router(image)
         where = {(c.chip, c.pe): i for i, c in enumerate(image.cores)}
-        src_l, tgt_l, delay_l, rec_l, w_l, dyn_l = [], [], [], [], [], []
+        src_l, tgt_l, delay_l, rec_l, w_l, dyn_l, pl_l = [], [], [], [], [], [], []
         for s, core in enumerate(image.cores):
             if core.n_neurons == 0:
                 continue
@@ -156,6 +163,10 @@ class Emulator:
                 dyn = (params[first + within] if params is not None and params.size
                        else np.zeros(total, DYNAMICS_DTYPE))
                 dyn_l.append((dynamic, dyn))
+                plastic = target.dram.get("synapse_plasticity")
+                pl_l.append((plastic[first + within] if plastic is not None and plastic.size
+                             else np.zeros(total, PLASTICITY_DTYPE), np.full(total, d),
+                             first + within))
                 src_l.append(np.repeat(np.arange(rows.size), lengths) + self.offsets[s])
                 tgt_l.append(tgt.astype(np.int64) + self.offsets[d])
                 delay_l.append(delay.astype(np.int64))
@@ -175,14 +186,39 @@ class Emulator:
             self.syn_core = self.core_of[np.concatenate(tgt_l)[order]]
             self._load_dynamics(np.concatenate([d[0] for d in dyn_l])[order],
                                 np.concatenate([d[1] for d in dyn_l])[order])
+            self._load_plasticity(image, *(np.concatenate([p[k] for p in pl_l])[order]
+                                           for k in range(3)))
             counts = np.bincount(src, minlength=self.n_neurons)
         else:
             self.syn_delay = self.syn_slot = np.zeros(0, np.int64)
             self.syn_weight = np.zeros(0, np.float32)
             self.syn_core = np.zeros(0, np.int64)
             self._load_dynamics(np.zeros(0, bool), np.zeros(0, DYNAMICS_DTYPE))
+            self._load_plasticity(image, np.zeros(0, PLASTICITY_DTYPE),
+                                  np.zeros(0, np.int64), np.zeros(0, np.int64))
             counts = np.zeros(self.n_neurons, np.int64)
         self.syn_ptr = np.concatenate(([0], np.cumsum(counts)))
+
+    def _load_plasticity(self, image: MachineImage, records: np.ndarray, core: np.ndarray,
+                         position: np.ndarray) -> None:
+        """STDP: the plastic synapses among those loaded, and their targets' traces."""
+        learns = np.flatnonzero(records["kind"])
+        self.syn_plastic = np.full(records.size, -1, np.int64)
+        if not learns.size:
+            self.plastic = None
+            return
+        self.syn_plastic[learns] = np.arange(learns.size)
+        self.plastic_image_weight = self.syn_weight[learns].copy()
+        tau_minus = np.zeros(self.n_neurons)
+        slots = 2
+        for i, c in enumerate(image.cores):
+            if "stdp_post" in c.sram:
+                tau_minus[self.offsets[i]:self.offsets[i] + c.n_neurons] = (
+                    c.sram["stdp_post"]["tau_minus"])
+                slots = max(slots, c.sram["stdp_trace"].shape[0])
+        target = self.syn_slot[learns] % self.n_neurons
+        self.plastic = PairSTDP(learns, records[learns], target, self.syn_delay[learns],
+                                core[learns], position[learns], tau_minus, slots, self.dt)
 
     def _load_dynamics(self, dynamic: np.ndarray, params: np.ndarray) -> None:
         """Short-term plasticity: parameters per synapse; state kept across reloads."""
@@ -328,6 +364,10 @@ class Emulator:
                 seeds = np.concatenate([self.image.cores[i].sram["rng_seed"] for i in g.cores])
                 g.rng = np.random.default_rng(np.random.SeedSequence(seeds.tolist()))
         self._reset_dynamics()
+        if self.plastic is not None:
+            # Learnt weights go back to the image's.
+            self.syn_weight[self.plastic.syn] = self.plastic_image_weight
+            self.plastic.reset(self.plastic_image_weight)
         n_cores = len(self.image.cores)
         self.counters = Counters(np.zeros(n_cores, np.int64), np.zeros(n_cores, np.int64),
                                  np.zeros(n_cores, np.int64))
@@ -348,14 +388,46 @@ class Emulator:
             raise ImageError("the new image has a different core layout; it needs a new "
                              "Emulator")
         old_probes, old_samples, old_image = self.probes, self._samples, self.image
+        old_plastic = self.plastic
+        old_weight = None if old_plastic is None else self.syn_weight[old_plastic.syn]
         self._load(image)
         self._write_changed_state(old_image, image)
+        self._keep_learning(old_plastic, old_weight)
         if self.step == 0:
             self.reset()  # nothing has run: the initial state comes from the new image
             return
         self._samples = {key: self._carry_samples(key, old_probes.get(key),
                                                   old_samples.get(key, []))
                          for key in self.probes}
+
+    def _keep_learning(self, old: PairSTDP | None, old_weight: np.ndarray | None) -> None:
+        """Plastic synapses keep their learnt weights and traces across a reload, except
+        where the host wrote a weight other than the one it could read back."""
+        new = self.plastic
+        if new is None:
+            return
+        if old is None or not np.array_equal(old.syn, new.syn):
+            new.reset(self.plastic_image_weight)
+            return
+        changed = self.plastic_image_weight != old_weight
+        new.reset(self.plastic_image_weight)
+        new.adopt(old, changed)
+        self.syn_weight[new.syn] = np.where(changed, self.plastic_image_weight, old_weight)
+
+    def read_weights(self, core: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """The weight words of the synapses at (core, position) now, as the host reads
+        them back from the cores' ``synapses`` regions (plastic ones change as they learn).
+        """
+        core, position = np.asarray(core, np.int64), np.asarray(position, np.int64)
+        out = np.empty(core.size, np.float32)
+        where = (self.plastic.locate(core, position) if self.plastic is not None
+                 else np.full(core.size, -1))
+        learnt = where >= 0
+        out[learnt] = self.syn_weight[self.plastic.syn[where[learnt]]] if learnt.any() else 0
+        for c in np.unique(core[~learnt]):
+            sel = np.flatnonzero(~learnt & (core == c))
+            out[sel] = self.image.cores[int(c)].dram["synapses"]["weight"][position[sel]]
+        return out
 
     def _write_changed_state(self, old: MachineImage, new: MachineImage) -> None:
         """Where the host wrote a new initial state mid-run (PyNN's ``initialize``), the
@@ -428,6 +500,8 @@ class Emulator:
         inputs[:] = 0.0
         spikes = np.concatenate(fired) if fired else np.zeros(0, np.int64)
         self.step = now
+        if self.plastic is not None:
+            self.plastic.post_spikes(spikes, now)
         if spikes.size:
             self._deliver(spikes, now)
             rec = spikes[self.record_spikes[spikes]]
@@ -448,6 +522,12 @@ class Emulator:
         slots = (now + self.syn_delay[idx]) & (self.ring_slots - 1)
         pos = slots * (self.n_receptors * self.n_neurons) + self.syn_slot[idx]
         weight = self.syn_weight[idx]
+        if self.plastic is not None:
+            learns = self.syn_plastic[idx]
+            hit = learns >= 0
+            if hit.any():
+                weight[hit] = self.plastic.pre_spikes(learns[hit], now)
+                self.syn_weight[idx[hit]] = weight[hit]
         dynamic = self.syn_dynamic[idx]
         if dynamic.any():
             weight = weight.astype(np.float64)

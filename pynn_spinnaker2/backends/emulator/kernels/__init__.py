@@ -5,6 +5,7 @@ arrays (modified in place), the inputs arriving this step ``(receptors, n)``, an
 injected current (or None), and returns the boolean spike vector.
 """
 
+from .izhikevich import izhikevich
 from .lif import lif_cond_alpha, lif_cond_exp, lif_curr_alpha, lif_curr_delta, lif_curr_exp
 
 NEURON_KERNELS = {
@@ -13,6 +14,7 @@ NEURON_KERNELS = {
     "lif_cond_exp": lif_cond_exp,
     "lif_curr_alpha": lif_curr_alpha,
     "lif_cond_alpha": lif_cond_alpha,
+    "izhikevich": izhikevich,
 }
 
 __all__ = ["NEURON_KERNELS"]
