@@ -4,9 +4,12 @@ synapse), never into per-synapse objects."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from copy import deepcopy
 
 import numpy as np
 from pyNN import common
+from pyNN.connectors import AllToAllConnector, FixedProbabilityConnector, OneToOneConnector
+from pyNN.random import NumpyRNG
 from pyNN.space import Space
 
 from ..errors import NetworkError
@@ -86,7 +89,8 @@ class Projection(common.Projection):
             n for n in self.synapse_type.get_native_names() if n not in ("weight", "delay"))
         self._chunks: dict[str, list[np.ndarray]] = {k: [] for k in ("pre", "post",
                                                                      *self._names)}
-        connector.connect(self)
+        if not _bulk_connect(self, connector):
+            connector.connect(self)
         self._pre_idx = _cat(self._chunks["pre"], np.int64)
         self._post_idx = _cat(self._chunks["post"], np.int64)
         self._params = {name: _cat(self._chunks[name], float) for name in self._names}
@@ -225,6 +229,73 @@ class Projection(common.Projection):
             return self._params[name]
         raise NotImplementedError(f"projection {self.label!r} has no attribute {name!r}; "
                                   f"its synapses have {list(self._params)}")
+
+
+#: Values of one connector map evaluated at once, at most (memory of the bulk path).
+_BULK_VALUES = 1 << 22
+
+
+def _bulk_connect(prj: Projection, connector: object) -> bool:
+    """All-to-all, fixed-probability and one-to-one connectors with homogeneous synapse
+    parameters, built for many targets at once: the same synapses, in the same order, from
+    the same random numbers as PyNN's loop over targets (which draws one column of the
+    connection map per target). False when the connector needs that loop."""
+    kind = type(connector)
+    if kind not in (AllToAllConnector, FixedProbabilityConnector, OneToOneConnector):
+        return False
+    if connector.location_selector is not None or getattr(
+            connector, "allow_self_connections", True) not in (True, False):
+        return False
+    if kind is FixedProbabilityConnector and type(connector.rng) is not NumpyRNG:
+        return False
+    space = connector._parameters_from_synapse_type(prj, None)
+    if not all(value.is_homogeneous for _, value in space.items()):
+        return False
+    values = {name: value.evaluate(simplify=True) for name, value in space.items()}
+    if connector.safe:
+        syn = prj.synapse_type
+        for name, check in getattr(syn, "parameter_checks", {}).items():
+            native = syn.translations[name]["translated_name"]
+            if native in values:
+                check(values[native], prj)
+    n_pre, n_post = prj.pre.size, prj.post.size
+    if kind is OneToOneConnector:
+        if n_pre != n_post:
+            return False
+        _add_synapses(prj, np.arange(n_pre), np.arange(n_post), values)
+        _report(connector, 1.0)
+        return True
+    pre_ids = np.asarray(prj.pre.all_cells, dtype=np.int64)
+    post_ids = np.asarray(prj.post.all_cells, dtype=np.int64)
+    step = max(1, _BULK_VALUES // max(n_pre, 1))
+    # PyNN's connection map holds a copy of the generator (lazy arrays copy their base
+    # value), so the connector's own generator never advances: draw from a copy too.
+    rng = deepcopy(connector.rng) if kind is FixedProbabilityConnector else None
+    for first in range(0, n_post, step):
+        cols = np.arange(first, min(first + step, n_post))
+        if kind is FixedProbabilityConnector:
+            draws = rng.next(cols.size * n_pre, "uniform", {"low": 0.0, "high": 1.0})
+            connected = draws.reshape(cols.size, n_pre) < connector.p_connect
+        else:
+            connected = np.ones((cols.size, n_pre), dtype=bool)
+        if not connector.allow_self_connections:
+            connected &= post_ids[cols][:, None] != pre_ids[None, :]
+        col, pre = np.nonzero(connected)
+        _add_synapses(prj, pre, cols[col], values)
+        _report(connector, cols[-1] / n_post)
+    return True
+
+
+def _add_synapses(prj: Projection, pre: np.ndarray, post: np.ndarray, values: dict) -> None:
+    prj._chunks["pre"].append(pre.astype(np.int64))
+    prj._chunks["post"].append(post.astype(np.int64))
+    for name in prj._names:
+        prj._chunks[name].append(np.full(pre.size, float(values[name])))
+
+
+def _report(connector: object, fraction: float) -> None:
+    if connector.callback:
+        connector.callback(fraction)
 
 
 def _cat(chunks: list[np.ndarray], dtype: type) -> np.ndarray:

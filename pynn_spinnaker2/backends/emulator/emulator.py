@@ -19,18 +19,19 @@ import numpy as np
 
 from ...errors import ImageError
 from ...image.model import (
-    CURRENT_KINDS,
     DYNAMICS_DTYPE,
     PLASTICITY_DTYPE,
     MachineImage,
     decode_control,
 )
 from ..raw import CoreRecording, Signal
+from .inputs import current_values, per_step, poisson_spikes
 from .kernels import NEURON_KERNELS
 from .plasticity import PairSTDP
 from .router import Router
 
 SOURCE_KERNELS = ("spike_source_array", "spike_source_poisson")
+_NO_SPIKES = np.zeros(0, np.int64)
 
 
 @dataclass
@@ -128,6 +129,20 @@ class Emulator:
         self._load_synapses(image)
         self._load_currents(image)
         self._load_recording(image)
+        self._prepare_steps()
+
+    def _prepare_steps(self) -> None:
+        """Derived arrays the step loop reads (not part of the image)."""
+        self._slot_size = self.n_receptors * self.n_neurons
+        self.syn_ring_offset = self.syn_delay * self._slot_size + self.syn_slot
+        self.any_dynamic = bool(self.syn_dynamic.any())
+        self._i_inj = np.zeros(self.n_neurons, np.float32)
+        if self.n_current_sources:
+            self.cs_targets, self.cs_target_of = np.unique(self.cs_neuron, return_inverse=True)
+        # Steps planned at once: what the sources generate for them stays below ~1M values.
+        width = sum(g.hi - g.lo for g in self.groups if g.kernel == "spike_source_poisson")
+        width += self.n_current_sources + (self.cs_targets.size if self.n_current_sources else 0)
+        self._block_steps = int(np.clip((1 << 20) // max(width, 1), 16, 4096))
 
     def _load_synapses(self, image: MachineImage) -> None:
         """Per source neuron, every synapse its packets reach, as flat CSR arrays."""
@@ -300,38 +315,13 @@ class Emulator:
         A pure function of the step, as the core computes it: the last schedule change at or
         before the step, a sine of the time since start, or counter-based Gaussian noise.
         """
-        cs = self.cs
-        value = np.zeros(cs.size, dtype=np.float32)
-        rows, steps, amps = self.cs_sched
-        if rows.size:
-            upto = (steps <= step)
-            if upto.any():
-                # The last applicable change of each row (rows sorted, then steps).
-                r, a = rows[upto], amps[upto]
-                last = np.flatnonzero(np.r_[r[1:] != r[:-1], True])
-                value[r[last]] = a[last]
-        active = (cs["start_step"] <= step) & (step < cs["stop_step"])
-        kind = cs["kind"]
-        for j in np.flatnonzero(kind != CURRENT_KINDS["schedule"]):
-            if not active[j]:
-                value[j] = 0.0
-            elif kind[j] == CURRENT_KINDS["sine"]:
-                t = np.float32((step - cs["start_step"][j]) * self.dt)
-                value[j] = cs["offset"][j] + cs["amplitude"][j] * np.sin(
-                    np.float32(2 * np.pi) * cs["frequency"][j] * t / np.float32(1000.0)
-                    + np.deg2rad(cs["phase"][j]))
-            else:
-                draw = (step - int(cs["start_step"][j])) // int(cs["noise_steps"][j])
-                normal = np.random.default_rng([int(cs["seed"][j]), draw]).standard_normal()
-                value[j] = cs["offset"][j] + cs["stdev"][j] * normal
-        return value
+        return current_values(self.cs, self.cs_sched, np.array([step]), self.dt)[0]
 
     def current_trace(self, n_steps: int) -> dict[int, np.ndarray]:
         """Source id -> its current at steps 0 .. n_steps - 1 (what recording it shows)."""
         if not self.n_current_sources:
             return {}
-        values = np.array([self.source_values(k) for k in range(n_steps)]).reshape(
-            n_steps, self.n_current_sources)
+        values = current_values(self.cs, self.cs_sched, np.arange(n_steps), self.dt)
         ids = self.cs["source_id"]
         return {int(sid): values[:, np.flatnonzero(ids == sid)[0]] for sid in np.unique(ids)}
 
@@ -368,9 +358,9 @@ class Emulator:
             # Learnt weights go back to the image's.
             self.syn_weight[self.plastic.syn] = self.plastic_image_weight
             self.plastic.reset(self.plastic_image_weight)
-        n_cores = len(self.image.cores)
-        self.counters = Counters(np.zeros(n_cores, np.int64), np.zeros(n_cores, np.int64),
-                                 np.zeros(n_cores, np.int64))
+        self._spike_count = np.zeros(self.n_neurons, np.int64)
+        self._sent: list[np.ndarray] = []
+        self._steps_run = 0
         self._spikes: list[tuple[np.ndarray, np.ndarray]] = []
         self._samples: dict[tuple[int, str, int], list[np.ndarray]] = {
             k: [] for k in self.probes}
@@ -469,58 +459,102 @@ class Emulator:
             Called as ``progress(done, n_steps)`` about every 1 % of the run.
         """
         every = max(1, n_steps // 100)
-        for k in range(n_steps):
-            self._step()
-            if progress is not None and ((k + 1) % every == 0 or k + 1 == n_steps):
-                progress(k + 1, n_steps)
+        done = 0
+        self._bind()
+        while done < n_steps:
+            block = min(self._block_steps, n_steps - done)
+            plan = self._plan(self.step + 1, block)
+            step = self._step
+            for k in range(block):
+                step(plan, k)
+                if progress is not None and ((done + k + 1) % every == 0
+                                             or done + k + 1 == n_steps):
+                    progress(done + k + 1, n_steps)
+            done += block
 
     # -- one time step -----------------------------------------------------------------
-    def _step(self) -> None:
-        now = self.step + 1
-        n, r = self.n_neurons, self.n_receptors
-        slot = (now % self.ring_slots) * r * n
-        inputs = self.ring[slot:slot + r * n].reshape(r, n)
-        i_inj = self._currents(self.step) if self.n_current_sources else None
-        fired = []
-        for g in self.groups:
+    def _bind(self) -> None:
+        """Per ring slot, the views each neuron group reads its inputs from; per group its
+        kernel, regions and injected-current view; per probe where it samples (so a step
+        looks nothing up)."""
+        r, n = self.n_receptors, self.n_neurons
+        slots = [self.ring[k * r * n:(k + 1) * r * n].reshape(r, n)
+                 for k in range(self.ring_slots)]
+        self._slot_views = [(view, [view[:, g.lo:g.hi] for g in self.groups]) for view in slots]
+        self._kernels = [(j, NEURON_KERNELS[g.kernel], g.params, g.state, self._i_inj[g.lo:g.hi],
+                          g.lo) for j, g in enumerate(self.groups)
+                         if g.kernel not in SOURCE_KERNELS]
+        self._sources = [j for j, g in enumerate(self.groups) if g.kernel in SOURCE_KERNELS]
+        self._probe_list = [(interval, self._samples[key], self.groups[gi].state, variable,
+                             neurons)
+                            for key, neurons in self.probes.items()
+                            for gi, variable, interval in [key]]
+
+    def _plan(self, first: int, n: int) -> list:
+        """What the cores generate themselves in steps first .. first + n - 1: per source
+        group its spikes (pointers, neurons); the injected currents per target neuron."""
+        sources = []
+        for j in self._sources:
+            g = self.groups[j]
             if g.kernel == "spike_source_array":
-                steps, neurons = g.schedule
-                a, b = np.searchsorted(steps, [now, now + 1])
-                fired.append(neurons[a:b])
-            elif g.kernel == "spike_source_poisson":
-                p = g.params
-                active = (p["start_step"] <= now) & (now < p["end_step"])
-                counts = g.rng.poisson(np.where(active, p["mean_per_step"], 0.0))
-                fired.append(np.repeat(np.arange(g.lo, g.hi), counts))
+                sources.append(per_step(*g.schedule, first, n))
             else:
-                sl = slice(g.lo, g.hi)
-                spiked = NEURON_KERNELS[g.kernel](
-                    g.params, g.state, inputs[:, sl], None if i_inj is None else i_inj[sl])
-                fired.append(np.flatnonzero(spiked) + g.lo)
-        inputs[:] = 0.0
-        spikes = np.concatenate(fired) if fired else np.zeros(0, np.int64)
+                sources.append(poisson_spikes(g.rng, g.params, g.lo, first, n))
+        currents = None
+        if self.n_current_sources:
+            # The current of the step that starts at ``step`` = the one ending at step + 1.
+            values = current_values(self.cs, self.cs_sched, np.arange(first - 1, first + n - 1),
+                                    self.dt)
+            currents = np.zeros((n, self.cs_targets.size), np.float32)
+            np.add.at(currents.T, self.cs_target_of, values[:, self.cs_source].T)
+        return [sources, currents]
+
+    def _step(self, plan: list, k: int) -> None:
+        now = self.step + 1
+        inputs, group_inputs = self._slot_views[now % self.ring_slots]
+        sources, currents = plan
+        fired = []
+        for ptr, neurons in sources:
+            if ptr[k + 1] > ptr[k]:
+                fired.append(neurons[ptr[k]:ptr[k + 1]])
+        if currents is not None:
+            self._i_inj[self.cs_targets] = currents[k]
+        for j, kernel, params, state, i_inj, lo in self._kernels:
+            spiked = kernel(params, state, group_inputs[j],
+                            None if currents is None else i_inj).nonzero()[0]
+            if spiked.size:
+                fired.append(spiked + lo if lo else spiked)
+        inputs.fill(0.0)
+        spikes = (fired[0] if len(fired) == 1 else np.concatenate(fired) if fired
+                  else _NO_SPIKES)
         self.step = now
         if self.plastic is not None:
             self.plastic.post_spikes(spikes, now)
         if spikes.size:
             self._deliver(spikes, now)
+            self._sent.append(spikes)
             rec = spikes[self.record_spikes[spikes]]
             if rec.size:
                 self._spikes.append((np.full(rec.size, now, np.int64), rec))
-        self._sample(now)
-        self.counters.steps += 1
+        for interval, samples, state, variable, neurons in self._probe_list:
+            if interval == 1 or now % interval == 0:
+                samples.append(state[variable][neurons])
+        self._steps_run += 1
 
     def _deliver(self, spikes: np.ndarray, now: int) -> None:
         """Add each spike's synaptic row into its targets' ring slots ``now + delay``."""
-        np.add.at(self.counters.packets_sent, self.core_of[spikes], 1)
         starts, ends = self.syn_ptr[spikes], self.syn_ptr[spikes + 1]
         lengths = ends - starts
         total = int(lengths.sum())
         if total == 0:
             return
-        idx = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
-        slots = (now + self.syn_delay[idx]) & (self.ring_slots - 1)
-        pos = slots * (self.n_receptors * self.n_neurons) + self.syn_slot[idx]
+        if spikes.size == 1:
+            idx = np.arange(starts[0], ends[0])
+        else:
+            idx = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        # (now + delay) mod slots, times the slot size, plus the target's place in the slot.
+        pos = self.syn_ring_offset[idx] + (now % self.ring_slots) * self._slot_size
+        pos[pos >= self.ring.size] -= self.ring.size
         weight = self.syn_weight[idx]
         if self.plastic is not None:
             learns = self.syn_plastic[idx]
@@ -528,25 +562,36 @@ class Emulator:
             if hit.any():
                 weight[hit] = self.plastic.pre_spikes(learns[hit], now)
                 self.syn_weight[idx[hit]] = weight[hit]
-        dynamic = self.syn_dynamic[idx]
-        if dynamic.any():
-            weight = weight.astype(np.float64)
-            weight[dynamic] *= self._tsodyks_markram(idx[dynamic], now)
-        np.add.at(self.ring, pos, weight.astype(np.float32))
-        self.counters.synaptic_events += np.bincount(self.syn_core[idx],
-                                                     minlength=len(self.image.cores))
-
-    def _currents(self, step: int) -> np.ndarray:
-        """Injected current into every neuron during the step that starts at ``step``."""
-        value = self.source_values(step)
-        return np.bincount(self.cs_neuron, weights=value[self.cs_source],
-                           minlength=self.n_neurons).astype(np.float32)
+        if self.any_dynamic:
+            dynamic = self.syn_dynamic[idx]
+            if dynamic.any():
+                weight = weight.astype(np.float64)
+                weight[dynamic] *= self._tsodyks_markram(idx[dynamic], now)
+                weight = weight.astype(np.float32)
+        np.add.at(self.ring, pos, weight)
 
     def _sample(self, now: int) -> None:
         for (gi, variable, interval), neurons in self.probes.items():
             if now % interval == 0:
                 self._samples[(gi, variable, interval)].append(
                     self.groups[gi].state[variable][neurons].copy())
+
+    @property
+    def counters(self) -> Counters:
+        """Work done since the last reset, per core (spike counts are folded in on demand,
+        so the step loop only keeps the arrays of spikes it sent)."""
+        if self._sent:
+            sent = np.concatenate(self._sent)
+            self._spike_count += np.bincount(sent, minlength=self.n_neurons)
+            self._sent = []
+        n_cores = len(self.image.cores)
+        packets = np.bincount(self.core_of, weights=self._spike_count, minlength=n_cores)
+        per_synapse = np.repeat(self._spike_count, np.diff(self.syn_ptr))
+        events = np.bincount(self.syn_core, weights=per_synapse, minlength=n_cores)
+        stepped = np.array([0 if c.kernel in SOURCE_KERNELS else c.n_neurons
+                            for c in self.image.cores], np.int64) * self._steps_run
+        return Counters(stepped, packets.astype(np.int64), events.astype(np.int64),
+                        self._steps_run)
 
     # -- results -----------------------------------------------------------------------
     def recordings(self) -> list[CoreRecording]:
