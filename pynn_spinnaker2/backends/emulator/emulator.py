@@ -474,13 +474,16 @@ class Emulator:
 
     # -- one time step -----------------------------------------------------------------
     def _bind(self) -> None:
-        """Per ring slot, the views each neuron group reads its inputs from; per group its
-        kernel, regions and injected-current view; per probe where it samples (so a step
-        looks nothing up)."""
-        r, n = self.n_receptors, self.n_neurons
-        slots = [self.ring[k * r * n:(k + 1) * r * n].reshape(r, n)
-                 for k in range(self.ring_slots)]
-        self._slot_views = [(view, [view[:, g.lo:g.hi] for g in self.groups]) for view in slots]
+        """Per ring slot, the views each neuron group reads its inputs from (made once per
+        ring); per group its kernel, regions and injected-current view; per probe where it
+        samples (so a step looks nothing up)."""
+        if getattr(self, "_views_of", None) is not self.ring:
+            r, n = self.n_receptors, self.n_neurons
+            slots = [self.ring[k * r * n:(k + 1) * r * n].reshape(r, n)
+                     for k in range(self.ring_slots)]
+            self._slot_views = [(view, [view[:, g.lo:g.hi] for g in self.groups])
+                                for view in slots]
+            self._views_of = self.ring
         self._kernels = [(j, NEURON_KERNELS[g.kernel], g.params, g.state, self._i_inj[g.lo:g.hi],
                           g.lo) for j, g in enumerate(self.groups)
                          if g.kernel not in SOURCE_KERNELS]
