@@ -56,10 +56,10 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
         place, key = mapping.placements[piece.index], mapping.keys[piece.index]
         sram, dram = _neuron_regions(pop, piece, network.timestep)
         sram.update(_recording_regions(pop, piece, network.timestep))
-        mpt, rows, syn, dyn, pl = synapses.get(piece.index, _no_synapses())
+        mpt, rows, syn, dyn, pl, release = synapses.get(piece.index, _no_synapses())
         sram["master_pop_table"] = mpt
         dram["row_index"], dram["synapses"], dram["synapse_dynamics"] = rows, syn, dyn
-        dram["synapse_plasticity"] = pl
+        dram["synapse_plasticity"], dram["synapse_release"] = pl, release
         sram.update(stdp_post.get(piece.index, {}))
         sram.update(sources.get(piece.index, _no_current_sources()))
         sram["rng_seed"] = np.random.SeedSequence([network.seed, piece.index]).generate_state(
@@ -135,7 +135,7 @@ def _recording_regions(pop: PopulationSpec, piece: Piece, dt: float) -> dict[str
 
 def _no_synapses() -> tuple[np.ndarray, ...]:
     return (np.zeros(0, MPT_DTYPE), np.zeros(0, ROW_DTYPE), np.zeros(0, SYNAPSE_DTYPE),
-            np.zeros(0, DYNAMICS_DTYPE), np.zeros(0, PLASTICITY_DTYPE))
+            np.zeros(0, DYNAMICS_DTYPE), np.zeros(0, PLASTICITY_DTYPE), np.zeros(0, "<f4"))
 
 
 def _synaptic_matrices(network: Network, mapping: Mapping
@@ -146,7 +146,7 @@ def _synaptic_matrices(network: Network, mapping: Mapping
     lo = np.array([p.lo for p in mapping.pieces])
     columns: dict[str, list[np.ndarray]] = {k: [] for k in
                                             ("src", "src_local", "tgt", "tgt_local", "w", "c",
-                                             "dyn", "pl", "proj", "conn")}
+                                             "dyn", "pl", "release", "proj", "conn")}
     for number, proj in enumerate(network.projections):
         if not len(proj):
             continue
@@ -164,6 +164,9 @@ def _synaptic_matrices(network: Network, mapping: Mapping
         columns["c"].append(encode_control(tgt_local, receptor, delay, dynamic))
         columns["dyn"].append(_dynamics(network, proj))
         columns["pl"].append(plasticity_records(proj.synapse, proj.params, len(proj)))
+        columns["release"].append(proj.params["p"].astype(np.float32)
+                                  if proj.synapse == "SimpleStochasticSynapse"
+                                  else np.ones(len(proj), np.float32))
         columns["proj"].append(np.full(len(proj), number))
         columns["conn"].append(np.arange(len(proj)))
     if not columns["src"]:
@@ -201,7 +204,11 @@ def _synaptic_matrices(network: Network, mapping: Mapping
             key = mapping.keys[int(s)]
             mpt_rows.append((key.key, key.mask, start, piece.size))
             start += piece.size
-        out[tgt] = (np.array(mpt_rows, MPT_DTYPE), np.concatenate(row_blocks), syn, dyn, pl)
+        release = col["release"][chunk]
+        if np.all(release == 1.0):
+            release = release[:0]
+        out[tgt] = (np.array(mpt_rows, MPT_DTYPE), np.concatenate(row_blocks), syn, dyn, pl,
+                    release)
     return out, _plastic_index(network, where)
 
 

@@ -27,6 +27,11 @@ Region formats (per core):
     tau_plus, A_plus, A_minus, w_min, w_max). Its weight is the ``weight`` of its synaptic
     word, which the core rewrites as it learns; the presynaptic trace and the pending
     potentiation are runtime data next to it (see :mod:`pynn_spinnaker2.synapses.stdp`).
+``synapse_release`` (DRAM)
+    float32, parallel to ``synapses`` (empty when every synapse transmits every spike): the
+    probability that a spike crossing the synapse is transmitted (PyNN's
+    ``SimpleStochasticSynapse``, NEST's ``bernoulli_synapse``), drawn by the target core from
+    a counter-based generator keyed by its seed, the synapse and the step.
 ``stdp_post`` / ``stdp_trace`` (SRAM, cores with plastic inputs)
     ``STDP_POST_DTYPE`` per neuron (tau_minus of its postsynaptic trace), and the trace of
     the last ``slots`` steps (float32, slots x neurons, zero-filled at load).

@@ -11,7 +11,7 @@ from .model import Network, PopulationSpec, ProjectionSpec
 
 #: Synapse types the cores implement -> their per-synapse parameters besides weight, delay.
 SYNAPSE_PARAMS = {"StaticSynapse": (), "TsodyksMarkramSynapse": ("U", "tau_rec", "tau_facil"),
-                  **{name: STDP_PARAMS for name in STDP_RULES}}
+                  "SimpleStochasticSynapse": ("p",), **{name: STDP_PARAMS for name in STDP_RULES}}
 
 #: Largest delay, in time steps, the synaptic word can hold (12 bits).
 MAX_DELAY_STEPS = 4095
@@ -110,6 +110,10 @@ def _check_projection(proj: ProjectionSpec, pops: dict[str, PopulationSpec],
                                f"0 < U <= 1, tau_rec > 0 and tau_facil >= 0")
     if proj.synapse in STDP_RULES and len(proj):
         _check_stdp(proj)
+    if proj.synapse == "SimpleStochasticSynapse" and len(proj) and (
+            np.any(proj.params["p"] < 0) or np.any(proj.params["p"] > 1)):
+        raise NetworkError(f"projection {proj.label!r}: SimpleStochasticSynapse needs "
+                           f"0 <= p <= 1 (the probability of transmitting a spike)")
     n = proj.pre_idx.size
     columns = {"post_idx": proj.post_idx, "weight": proj.weight, "delay": proj.delay,
                **proj.params}

@@ -166,6 +166,17 @@ class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
     translations = _identity(synapses.MultiplicativeWeightDependence)
 
 
+class SimpleStochasticSynapse(synapses.SimpleStochasticSynapse):
+    __doc__ = synapses.SimpleStochasticSynapse.__doc__ + """
+    On SpiNNaker 2 the target core draws, for each spike and synapse, whether it is
+    transmitted (probability ``p``), as NEST's ``bernoulli_synapse``.
+    """
+    translations = build_translations(("weight", "weight"), ("delay", "delay"), ("p", "p"))
+
+    def _get_minimum_delay(self) -> float:
+        return state.min_delay
+
+
 def _unsupported_synapse(base: type, alternative: str = "use StaticSynapse, "
                          "TsodyksMarkramSynapse or STDPMechanism") -> type:
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -176,7 +187,6 @@ def _unsupported_synapse(base: type, alternative: str = "use StaticSynapse, "
                                          "translations": {}})
 
 
-SimpleStochasticSynapse = _unsupported_synapse(synapses.SimpleStochasticSynapse)
 StochasticTsodyksMarkramSynapse = _unsupported_synapse(synapses.StochasticTsodyksMarkramSynapse)
 MultiQuantalSynapse = _unsupported_synapse(synapses.MultiQuantalSynapse)
 ElectricalSynapse = _unsupported_synapse(synapses.ElectricalSynapse)

@@ -13,7 +13,6 @@ SKIPS: dict[str, str] = {
     "test_SpikeSourcePoissonRefractory": f"SpikeSourcePoissonRefractory: {NOT_YET}",
     "test_composed_neuron_model_homogeneous_receptors":
         "PointNeuron (composed cell types) is not supported: cores run fixed kernels",
-    "test_simple_stochastic_synapse": f"SimpleStochasticSynapse: {NOT_YET}",
     "test_issue259": "expects spike_precision='off_grid' (exact spike times between grid "
                      "points): SpiNNaker 2 cores send spikes on the time grid (setup warns)",
 }

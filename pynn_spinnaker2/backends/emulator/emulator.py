@@ -25,7 +25,7 @@ from ...image.model import (
     decode_control,
 )
 from ..raw import CoreRecording, Signal
-from .inputs import current_values, per_step, poisson_spikes
+from .inputs import counter_uniform, current_values, per_step, poisson_spikes
 from .kernels import NEURON_KERNELS
 from .plasticity import PairSTDP
 from .router import Router
@@ -179,9 +179,12 @@ class Emulator:
                        else np.zeros(total, DYNAMICS_DTYPE))
                 dyn_l.append((dynamic, dyn))
                 plastic = target.dram.get("synapse_plasticity")
+                release = target.dram.get("synapse_release")
                 pl_l.append((plastic[first + within] if plastic is not None and plastic.size
                              else np.zeros(total, PLASTICITY_DTYPE), np.full(total, d),
-                             first + within))
+                             first + within,
+                             release[first + within] if release is not None and release.size
+                             else np.ones(total, np.float32)))
                 src_l.append(np.repeat(np.arange(rows.size), lengths) + self.offsets[s])
                 tgt_l.append(tgt.astype(np.int64) + self.offsets[d])
                 delay_l.append(delay.astype(np.int64))
@@ -201,8 +204,10 @@ class Emulator:
             self.syn_core = self.core_of[np.concatenate(tgt_l)[order]]
             self._load_dynamics(np.concatenate([d[0] for d in dyn_l])[order],
                                 np.concatenate([d[1] for d in dyn_l])[order])
-            self._load_plasticity(image, *(np.concatenate([p[k] for p in pl_l])[order]
-                                           for k in range(3)))
+            records, core, position, release = (np.concatenate([p[k] for p in pl_l])[order]
+                                                for k in range(4))
+            self._load_plasticity(image, records, core, position)
+            self._load_release(image, release, core, position)
             counts = np.bincount(src, minlength=self.n_neurons)
         else:
             self.syn_delay = self.syn_slot = np.zeros(0, np.int64)
@@ -211,8 +216,20 @@ class Emulator:
             self._load_dynamics(np.zeros(0, bool), np.zeros(0, DYNAMICS_DTYPE))
             self._load_plasticity(image, np.zeros(0, PLASTICITY_DTYPE),
                                   np.zeros(0, np.int64), np.zeros(0, np.int64))
+            self._load_release(image, np.ones(0, np.float32), np.zeros(0, np.int64),
+                               np.zeros(0, np.int64))
             counts = np.zeros(self.n_neurons, np.int64)
         self.syn_ptr = np.concatenate(([0], np.cumsum(counts)))
+
+    def _load_release(self, image: MachineImage, release: np.ndarray, core: np.ndarray,
+                      position: np.ndarray) -> None:
+        """Stochastic synapses: transmission probability, the seed of the target core that
+        draws for it and the synapse's place in that core's rows (what the draw is keyed
+        by, so the same synapse draws the same wherever it is placed)."""
+        self.syn_release = release if np.any(release < 1.0) else None
+        if self.syn_release is not None:
+            seeds = np.array([int(c.sram["rng_seed"][0]) for c in image.cores], np.uint64)
+            self.syn_seed, self.syn_position = seeds[core], position
 
     def _load_plasticity(self, image: MachineImage, records: np.ndarray, core: np.ndarray,
                          position: np.ndarray) -> None:
@@ -565,6 +582,10 @@ class Emulator:
             if hit.any():
                 weight[hit] = self.plastic.pre_spikes(learns[hit], now)
                 self.syn_weight[idx[hit]] = weight[hit]
+        if self.syn_release is not None:
+            # The target core draws, per synapse and step, whether the spike gets through.
+            draw = counter_uniform(self.syn_seed[idx], self.syn_position[idx], now)
+            weight = np.where(draw < self.syn_release[idx], weight, np.float32(0.0))
         if self.any_dynamic:
             dynamic = self.syn_dynamic[idx]
             if dynamic.any():

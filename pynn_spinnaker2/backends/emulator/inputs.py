@@ -43,6 +43,14 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+def counter_uniform(seed: np.ndarray, counter: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Uniform numbers in [0, 1) that depend only on (seed, counter, step)."""
+    key = _splitmix64(np.asarray(seed, np.uint64) ^ (np.asarray(step, np.uint64)
+                                                     << np.uint64(32)))
+    z = _splitmix64(key ^ np.asarray(counter, np.uint64))
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
 def counter_normal(seed: np.ndarray, draw: np.ndarray) -> np.ndarray:
     """Standard normal numbers that depend only on (seed, draw): every core feeding the same
     neurons from one source draws the same values, in any order (Box-Muller on two hashed
