@@ -8,7 +8,7 @@ supported types, when instantiated.
 
 from __future__ import annotations
 
-from pyNN.standardmodels import build_translations, cells, synapses
+from pyNN.standardmodels import build_translations, cells, receptors, synapses
 
 from ..cells import CELL_MODELS
 from .simulator import state
@@ -84,6 +84,33 @@ GIF_cond_exp = _unsupported_cell(cells.GIF_cond_exp)
 SpikeSourceGamma = _unsupported_cell(cells.SpikeSourceGamma)
 SpikeSourceInhGamma = _unsupported_cell(cells.SpikeSourceInhGamma)
 SpikeSourcePoissonRefractory = _unsupported_cell(cells.SpikeSourcePoissonRefractory)
+
+
+def _unsupported_component(base: type) -> type:
+    """PyNN's composed cell types (``PointNeuron`` of a neuron component and named
+    postsynaptic responses) are refused at their first component."""
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise NotImplementedError(
+            f"{base.__name__}: composed cell types (PointNeuron with LIF/AdExp and "
+            f"postsynaptic-response components) are not supported by pyNN.spinnaker2, whose "
+            f"cores run one fixed kernel per standard cell type; use the equivalent standard "
+            f"type (PointNeuron(LIF, two CurrExpPostSynapticResponse) is IF_curr_exp, with "
+            f"two CondExpPostSynapticResponse IF_cond_exp); supported cell types are "
+            f"{', '.join(SUPPORTED_CELLS)}")
+
+    return type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__,
+                                         "translations": {}})
+
+
+PointNeuron = _unsupported_component(cells.PointNeuron)
+LIF = _unsupported_component(cells.LIF)
+AdExp = _unsupported_component(cells.AdExp)
+CurrExpPostSynapticResponse = _unsupported_component(receptors.CurrExpPostSynapticResponse)
+CondExpPostSynapticResponse = _unsupported_component(receptors.CondExpPostSynapticResponse)
+CondAlphaPostSynapticResponse = _unsupported_component(receptors.CondAlphaPostSynapticResponse)
+CondBetaPostSynapticResponse = _unsupported_component(receptors.CondBetaPostSynapticResponse)
+ExpPSR, AlphaPSR, BetaPSR = (CondExpPostSynapticResponse, CondAlphaPostSynapticResponse,
+                             CondBetaPostSynapticResponse)
 
 
 class StaticSynapse(synapses.StaticSynapse):
