@@ -53,6 +53,22 @@ class Izhikevich(cells.Izhikevich):
     translations = _identity(cells.Izhikevich)
 
 
+class EIF_cond_exp_isfa_ista(cells.EIF_cond_exp_isfa_ista):
+    __doc__ = cells.EIF_cond_exp_isfa_ista.__doc__ + """
+    On SpiNNaker 2: one RK4 step of (V, w) per time step in float32, NEST's
+    ``aeif_cond_exp`` equations (see :mod:`pynn_spinnaker2.cells.adexp`).
+    """
+    translations = _identity(cells.EIF_cond_exp_isfa_ista)
+
+
+class EIF_cond_alpha_isfa_ista(cells.EIF_cond_alpha_isfa_ista):
+    __doc__ = cells.EIF_cond_alpha_isfa_ista.__doc__ + """
+    On SpiNNaker 2: one RK4 step of (V, w) per time step in float32, NEST's
+    ``aeif_cond_alpha`` equations (see :mod:`pynn_spinnaker2.cells.adexp`).
+    """
+    translations = _identity(cells.EIF_cond_alpha_isfa_ista)
+
+
 class SpikeSourceArray(cells.SpikeSourceArray):
     __doc__ = cells.SpikeSourceArray.__doc__
     translations = _identity(cells.SpikeSourceArray)
@@ -78,8 +94,6 @@ def _unsupported_cell(base: type) -> type:
 
 IF_cond_exp_gsfa_grr = _unsupported_cell(cells.IF_cond_exp_gsfa_grr)
 HH_cond_exp = _unsupported_cell(cells.HH_cond_exp)
-EIF_cond_alpha_isfa_ista = _unsupported_cell(cells.EIF_cond_alpha_isfa_ista)
-EIF_cond_exp_isfa_ista = _unsupported_cell(cells.EIF_cond_exp_isfa_ista)
 GIF_cond_exp = _unsupported_cell(cells.GIF_cond_exp)
 SpikeSourceGamma = _unsupported_cell(cells.SpikeSourceGamma)
 SpikeSourceInhGamma = _unsupported_cell(cells.SpikeSourceInhGamma)

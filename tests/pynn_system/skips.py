@@ -3,10 +3,6 @@
 NOT_YET = "not yet implemented on the SpiNNaker 2 model"
 
 SKIPS: dict[str, str] = {
-    "test_EIF_cond_alpha_isfa_ista": f"EIF_cond_alpha_isfa_ista (adaptive exponential): {NOT_YET}",
-    "test_record_vm_and_gsyn_from_assembly":
-        f"needs EIF_cond_exp_isfa_ista (adaptive exponential): {NOT_YET}",
-    "test_scenario4": f"needs EIF_cond_exp_isfa_ista (adaptive exponential): {NOT_YET}",
     "test_HH_cond_exp": "HH_cond_exp: Hodgkin-Huxley kinetics are not offered on SpiNNaker 2 "
                         "(as in sPyNNaker); use a LIF model",
     "test_SpikeSourceGamma": f"SpikeSourceGamma: {NOT_YET}",
