@@ -219,7 +219,8 @@ class SimpleStochasticSynapse(synapses.SimpleStochasticSynapse):
 
 
 def _unsupported_synapse(base: type, alternative: str = "use StaticSynapse, "
-                         "TsodyksMarkramSynapse or STDPMechanism") -> type:
+                         "TsodyksMarkramSynapse, SimpleStochasticSynapse or STDPMechanism"
+                         ) -> type:
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise NotImplementedError(
             f"{base.__name__} is not supported by pyNN.spinnaker2; {alternative}")

@@ -20,19 +20,22 @@ def _drive(p: dict[str, np.ndarray], i_inj: np.ndarray | None) -> np.ndarray:
 
 def _refractory_and_threshold(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
                               v_free: np.ndarray) -> np.ndarray:
-    """Clamp refractory neurons, count down, test the threshold and reset; returns spikes."""
+    """Clamp refractory neurons, count down, test the threshold and reset; returns spikes.
+
+    ``v_free`` (a new array) becomes the state; the few refractory and spiking neurons are
+    handled by index, so a step costs three passes over the population.
+    """
     refrac = s["refrac"]
-    busy = refrac > 0
-    if np.count_nonzero(busy):
-        v = np.where(busy, s["v"], v_free)
-        refrac = refrac - busy
-    else:
-        v = v_free
-    spiked = v >= p["v_thresh"]
-    if np.count_nonzero(spiked):
-        v = np.where(spiked, p["v_reset"], v)
-        refrac = np.where(spiked, p["refrac_steps"], refrac)
-    s["v"], s["refrac"] = v, refrac
+    busy = refrac.nonzero()[0]
+    if busy.size:
+        v_free[busy] = s["v"][busy]
+        refrac[busy] -= 1
+    spiked = v_free >= p["v_thresh"]
+    fired = spiked.nonzero()[0]
+    if fired.size:
+        v_free[fired] = p["v_reset"][fired]
+        refrac[fired] = p["refrac_steps"][fired]
+    s["v"] = v_free
     return spiked
 
 
