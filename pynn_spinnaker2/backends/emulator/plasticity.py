@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import ImageError
 from ...synapses.stdp import depress, facilitate
 
 #: "Never fired": far enough back that every trace has decayed to zero.
@@ -64,8 +65,9 @@ class PairSTDP:
         self.decay_minus = np.exp(-dt / tau_minus[self.post].astype(np.float64))
         self.post_slot = self.slot_of[target]
         if syn.size and (self.post_slot.min() < 0 or delay.max() > slots - 2):
-            raise ValueError("a plastic synapse's target has no postsynaptic trace history "
-                             "long enough for its delay")
+            raise ImageError(f"a plastic synapse's target core has no postsynaptic trace "
+                             f"history (stdp_post, stdp_trace) of {int(delay.max()) + 2} "
+                             f"steps for its delay; rebuild the image")
         self.slots = slots
         order = np.argsort(target, kind="stable")
         self.by_target = order
@@ -96,11 +98,10 @@ class PairSTDP:
     def locate(self, core: np.ndarray, position: np.ndarray) -> np.ndarray:
         """Index of the plastic synapse at each (core, position), or -1."""
         keys = np.asarray(core, np.int64) << 32 | np.asarray(position, np.int64)
-        at = np.searchsorted(self._addr_keys, keys)
-        at = np.minimum(at, max(self._addr_keys.size - 1, 0))
-        found = self._addr_keys.size > 0
-        hit = found & (self._addr_keys[at] == keys) if found else np.zeros(keys.size, bool)
-        return np.where(hit, self._addr_order[at] if found else -1, -1)
+        if not self._addr_keys.size:
+            return np.full(keys.size, -1)
+        at = np.minimum(np.searchsorted(self._addr_keys, keys), self._addr_keys.size - 1)
+        return np.where(self._addr_keys[at] == keys, self._addr_order[at], -1)
 
     # -- per step -------------------------------------------------------------------------
     def post_spikes(self, spikes: np.ndarray, now: int) -> None:
