@@ -65,3 +65,17 @@ def test_saved_image_replays_to_the_same_weights(tmp_path) -> None:
     in_image = [image.cores[c].dram["synapses"]["weight"][p]
                 for c, p in zip(index.core, index.position, strict=True)]
     np.testing.assert_array_equal(emulator.read_weights(index.core, index.position), in_image)
+
+
+def test_image_without_trace_history_is_refused() -> None:
+    import pytest
+
+    from pynn_spinnaker2.errors import ImageError
+
+    network = _network(Machine())
+    image = build_image(network, map_network(network))
+    for core in image.cores:
+        core.sram.pop("stdp_post", None)
+        core.sram.pop("stdp_trace", None)
+    with pytest.raises(ImageError, match="postsynaptic trace history.*rebuild the image"):
+        Emulator(image)

@@ -138,3 +138,21 @@ def test_tau_minus_must_agree_per_neuron(sim) -> None:
             weight=0.1), label=f"plastic{tau_minus:.0f}")
     with pytest.raises(MappingError, match="plastic20.*plastic30.*'post'.*tau_minus"):
         sim.run(1.0)
+
+
+@pytest.mark.parametrize(("rule", "weights", "message"), [
+    ({"tau_plus": -1.0}, {}, "tau_plus > 0 and tau_minus > 0"),
+    ({"A_minus": -0.1}, {}, "A_plus and A_minus must be >= 0"),
+    ({}, {"w_min": 0.5, "w_max": 0.1}, "w_min <= w_max"),
+])
+def test_bad_stdp_parameters_name_the_projection(sim, rule: dict, weights: dict,
+                                                 message: str) -> None:
+    from pynn_spinnaker2.errors import NetworkError
+
+    pre = sim.Population(2, sim.SpikeSourceArray(spike_times=[1.0]))
+    post = sim.Population(2, sim.IF_curr_exp())
+    sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
+        sim.SpikePairRule(**rule), sim.AdditiveWeightDependence(**weights), weight=0.1),
+        label="learner")
+    with pytest.raises(NetworkError, match=f"'learner'.*{message}"):
+        sim.run(1.0)
