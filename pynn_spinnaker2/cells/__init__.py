@@ -1,6 +1,7 @@
 """Cell types the chip runs: one module per type (parameters, memory layout, reference step)."""
 
-from . import lif_cond_exp, lif_curr_delta, lif_curr_exp
+from . import izhikevich, lif_cond_exp, lif_curr_delta, lif_curr_exp
+from .adexp import EIF_COND_ALPHA, EIF_COND_EXP
 from .base import RECEPTOR_INDEX, CellModel
 from .egru import MODEL as EGRU
 from .graded_source import GRADED_SOURCE_ARRAY
@@ -12,7 +13,7 @@ from .spike_sources import SPIKE_SOURCE_ARRAY, SPIKE_SOURCE_POISSON
 CELL_MODELS: dict[str, CellModel] = {
     m.name: m
     for m in (lif_curr_exp.MODEL, lif_curr_delta.MODEL, lif_cond_exp.MODEL, IF_CURR_ALPHA,
-              IF_COND_ALPHA,
+              IF_COND_ALPHA, izhikevich.MODEL, EIF_COND_EXP, EIF_COND_ALPHA,
               SPIKE_SOURCE_ARRAY, SPIKE_SOURCE_POISSON)
 }
 # The EGRU and its graded input (graded events: float32 payloads on the packets).

@@ -128,6 +128,13 @@ KERNEL_OPS: dict[str, KernelOps] = {
     "nir_cuba": KernelOps(single=14, branches=2),
     # like spike_source_array: the schedule (with payloads) is walked per step
     "graded_source_array": KernelOps(single=1, branches=1),
+    # Euler step of v (7 mul/add) and u (4), two input adds, threshold, reset (2)
+    "izhikevich": KernelOps(single=15, branches=2),
+    # RK4 of (V, w): per stage one exp, one division (by cm) and ~20 single ops, four
+    # stages per substep, four substeps at dt = 0.1 ms (substeps of at most 0.025 ms: the
+    # count grows with dt; an estimate for the usual 0.1 ms step); conductances 6 per substep
+    "adexp_cond_exp": KernelOps(single=4 * (4 * 20 + 6), div=16, exp=16, branches=8),
+    "adexp_cond_alpha": KernelOps(single=4 * (4 * 20 + 10), div=16, exp=16, branches=8),
 }
 
 

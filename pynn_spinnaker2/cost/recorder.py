@@ -57,6 +57,45 @@ class ActivityRecorder:
         self._lengths[b] += 1
         self.n_steps += 1
 
+    def record_steps(self, n_steps: int,
+                     events: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+        """Store ``n_steps`` consecutive steps at once, as ``n_steps`` calls of :meth:`record`
+        would (the emulator counts in bulk, after a block of steps).
+
+        Parameters
+        ----------
+        n_steps
+            Steps covered (steps without any event included).
+        events
+            Counter name -> (step within the ``n_steps``, core, count); repeated (step,
+            core) pairs add up. Counters not named count nothing in these steps.
+        """
+        totals = {}
+        for k, name in enumerate(RECORDED):
+            step, core, count = events.get(name, (np.zeros(0, np.int64),) * 3)
+            code = np.asarray(step, np.int64) * self.n_cores + np.asarray(core, np.int64)
+            code, inverse = np.unique(code, return_inverse=True)
+            value = np.bincount(inverse, weights=count, minlength=code.size).astype(np.int64)
+            totals[k] = (code // self.n_cores, code % self.n_cores, value)  # sorted by step
+            self._last[k] += np.bincount(core, weights=count,
+                                         minlength=self.n_cores).astype(np.int64)
+        done = 0
+        while done < n_steps:
+            if self.n_blocks == 0 or self._lengths[self.n_blocks - 1] == self.block_steps:
+                if self.n_blocks == self.capacity:
+                    self._merge()
+                self.n_blocks += 1
+            b = self.n_blocks - 1
+            take = min(n_steps - done, self.block_steps - int(self._lengths[b]))
+            for k, (step, core, value) in totals.items():
+                a, z = np.searchsorted(step, [done, done + take])
+                if z > a:
+                    np.add.at(self._sums[b, k], core[a:z], value[a:z])
+                    np.maximum.at(self._peaks[b, k], core[a:z], value[a:z])
+            self._lengths[b] += take
+            self.n_steps += take
+            done += take
+
     def _merge(self) -> None:
         """Halve the number of blocks: each new block holds two old ones."""
         half = self.capacity // 2

@@ -15,6 +15,13 @@ from ..errors import MappingError
 from ..mapping import Mapping
 from ..mapping.pipeline import BLOCK, DENSE_PAIRS
 from ..network import Network, PopulationSpec, ProjectionSpec
+from ..synapses.stdp import (
+    PLASTICITY_DTYPE,
+    STDP_POST_DTYPE,
+    is_plastic,
+    plasticity_records,
+    trace_slots,
+)
 from .model import (
     CURRENT_KINDS,
     CURRENT_SCHEDULE_DTYPE,
@@ -30,6 +37,7 @@ from .model import (
     CoreImage,
     CoreSlice,
     MachineImage,
+    PlasticIndex,
     encode_control,
 )
 
@@ -42,7 +50,8 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
     MappingError
         When a core's SRAM or a chip's DRAM is over its budget.
     """
-    synapses = _synaptic_matrices(network, mapping)
+    synapses, plastic = _synaptic_matrices(network, mapping)
+    stdp_post = _stdp_post_regions(network, mapping)
     sources = _current_sources(network, mapping)
     derived = _derived_params(network)
     neuron = {}
@@ -52,9 +61,11 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
     for piece in mapping.pieces:
         place, key = mapping.placements[piece.index], mapping.keys[piece.index]
         sram, dram = neuron[piece.index]
-        mpt, rows, syn, dyn = synapses.get(piece.index, _no_synapses())
+        mpt, rows, syn, dyn, pl, release = synapses.get(piece.index, _no_synapses())
         sram["master_pop_table"] = mpt
         dram["row_index"], dram["synapses"], dram["synapse_dynamics"] = rows, syn, dyn
+        dram["synapse_plasticity"], dram["synapse_release"] = pl, release
+        sram.update(stdp_post.get(piece.index, {}))
         sram.update(sources.get(piece.index, _no_current_sources()))
         sram["rng_seed"] = np.random.SeedSequence([network.seed, piece.index]).generate_state(
             4).astype("<u4")
@@ -66,7 +77,8 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
         out["key"], out["mask"], out["route"] = table.key, table.mask, table.route
         tables[chip] = out
     image = MachineImage(network.machine, network.timestep, tuple(cores), tables,
-                         tuple(CoreSlice(p.population, p.lo, p.hi) for p in mapping.pieces))
+                         tuple(CoreSlice(p.population, p.lo, p.hi) for p in mapping.pieces),
+                         plastic)
     check_memory(image)
     return image
 
@@ -192,9 +204,9 @@ def _spike_schedules(pop: PopulationSpec, pieces: tuple, dt: float) -> list[np.n
 
 
 # -- synaptic matrices --------------------------------------------------------------------
-def _no_synapses() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _no_synapses() -> tuple[np.ndarray, ...]:
     return (np.zeros(0, MPT_DTYPE), np.zeros(0, ROW_DTYPE), np.zeros(0, SYNAPSE_DTYPE),
-            np.zeros(0, DYNAMICS_DTYPE))
+            np.zeros(0, DYNAMICS_DTYPE), np.zeros(0, PLASTICITY_DTYPE), np.zeros(0, "<f4"))
 
 
 def stable_group(keys: np.ndarray, n_keys: int, values: np.ndarray | None = None
@@ -214,8 +226,9 @@ def stable_group(keys: np.ndarray, n_keys: int, values: np.ndarray | None = None
 
 
 def _synaptic_matrices(network: Network, mapping: Mapping
-                       ) -> dict[int, tuple[np.ndarray, ...]]:
-    """Target piece -> (master population table, row index, synapses, dynamics).
+                       ) -> tuple[dict[int, tuple[np.ndarray, ...]], tuple[PlasticIndex, ...]]:
+    """Target piece -> (master population table, row index, synapses, dynamics, plasticity,
+    release probabilities), and where each plastic projection's synapses went.
 
     Each target piece's master population table lists, in key order, every source piece that
     sends to it; each entry owns one row per neuron of its source piece (empty rows
@@ -226,7 +239,7 @@ def _synaptic_matrices(network: Network, mapping: Mapping
     n = len(pieces)
     links = mapping.connectivity
     if links.src.size == 0:
-        return {}
+        return {}, ()
     dt = network.timestep
     size = np.array([p.size for p in pieces], np.int64)
     lo = np.array([p.lo for p in pieces], np.int64)
@@ -243,16 +256,22 @@ def _synaptic_matrices(network: Network, mapping: Mapping
     pair_rank = np.empty(order.size, np.int64)
     pair_rank[order] = np.arange(order.size)  # connectivity row -> MPT-order pair
 
-    dynamic_any = any(p.synapse != "StaticSynapse" for p in network.projections if len(p))
+    used = [p for p in network.projections if len(p)]
+    dynamic_any = any(p.synapse == "TsodyksMarkramSynapse" for p in used)
+    learn_any = any(is_plastic(p.synapse) for p in used)
+    stochastic_any = any(p.synapse == "SimpleStochasticSynapse" for p in used)
+    extra_any = dynamic_any or learn_any or stochastic_any
     index = np.int32 if max(total_rows, n * n) < 2**31 - 1 else np.int64
     total = sum(len(p) for p in network.projections)
     unsorted = np.empty(total, SYNAPSE_DTYPE)
     row_id = np.empty(total, index)
-    dyns = []
+    dyns, pls, releases, learners = [], [], [], []
     dynamic_core = np.zeros(n, bool)
+    learn_core = np.zeros(n, bool)
+    stochastic_core = np.zeros(n, bool)
     at = 0
     luts: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
-    for proj in network.projections:
+    for number, proj in enumerate(network.projections):
         if not len(proj):
             continue
         for label in (proj.pre, proj.post):
@@ -291,17 +310,31 @@ def _synaptic_matrices(network: Network, mapping: Mapping
             unsorted["weight"][at + a:at + b] = (np.float32(weight[0])
                                                  if weight.strides == (0,) else weight[a:b])
             unsorted["control"][at + a:at + b] = _controls(proj, t_local_lut, dt, a, b)
-        at += len(proj)
+        targets = np.unique(t_lut[proj.post_idx]) + t0 if extra_any else None
         if dynamic_any:
             dyns.append(_dynamics(network, proj))
-            if proj.synapse != "StaticSynapse":
-                dynamic_core[np.unique(t_lut[proj.post_idx]) + t0] = True
-    if dynamic_any:
+            if proj.synapse == "TsodyksMarkramSynapse":
+                dynamic_core[targets] = True
+        if learn_any:
+            pls.append(plasticity_records(proj.synapse, proj.params, len(proj)))
+            if is_plastic(proj.synapse):
+                learn_core[targets] = True
+                learners.append((number, at))
+        if stochastic_any:
+            stochastic = proj.synapse == "SimpleStochasticSynapse"
+            releases.append(np.asarray(proj.params["p"], np.float32) if stochastic
+                            else np.ones(len(proj), np.float32))
+            stochastic_core[targets] |= stochastic
+        at += len(proj)
+    dyn = pl = release = None
+    if extra_any:
         grouped = stable_group(row_id, total_rows).astype(np.int64)
-        syn, dyn = unsorted[grouped], np.concatenate(dyns)[grouped]
+        syn = unsorted[grouped]
+        dyn = np.concatenate(dyns)[grouped] if dynamic_any else None
+        pl = np.concatenate(pls)[grouped] if learn_any else None
+        release = np.concatenate(releases)[grouped] if stochastic_any else None
     else:  # the 8-byte records travel through the counting sort themselves
         syn = stable_group(row_id, total_rows, unsorted.view("<u8")).view(SYNAPSE_DTYPE)
-        dyn = None
     rows = np.zeros(total_rows, ROW_DTYPE)
     rows["length"] = np.bincount(row_id, minlength=total_rows)
     del row_id
@@ -323,7 +356,63 @@ def _synaptic_matrices(network: Network, mapping: Mapping
         # Row starts are relative to the core's own synapses (a small array per core).
         rows["start"][r0:r1] = first[r0:r1] - a
         out[t] = (mpt[t_first_pair[t]:t_first_pair[t + 1]], rows[r0:r1], syn[a:b],
-                  dyn[a:b] if dynamic_core[t] else np.zeros(0, DYNAMICS_DTYPE))
+                  dyn[a:b] if dynamic_core[t] else np.zeros(0, DYNAMICS_DTYPE),
+                  pl[a:b] if learn_core[t] else np.zeros(0, PLASTICITY_DTYPE),
+                  release[a:b] if stochastic_core[t] else np.zeros(0, "<f4"))
+    plastic = ()
+    if learners:
+        sorted_at = np.empty(grouped.size, np.int64)
+        sorted_at[grouped] = np.arange(grouped.size)  # synapse -> its place after grouping
+        plastic = tuple(_plastic_index(network.projections[number], start, sorted_at, syn_base)
+                        for number, start in learners)
+    return out, plastic
+
+
+def _plastic_index(proj: ProjectionSpec, start: int, sorted_at: np.ndarray,
+                   syn_base: np.ndarray) -> PlasticIndex:
+    """Where the synapses of plastic ``proj`` (``start`` .. in build order) went: their core
+    (the target piece whose synapses hold them) and position in its ``synapses`` region."""
+    where = sorted_at[start:start + len(proj)]
+    core = np.searchsorted(syn_base, where, side="right") - 1
+    return PlasticIndex(proj.label, np.arange(len(proj)), core, where - syn_base[core])
+
+
+def _stdp_post_regions(network: Network, mapping: Mapping) -> dict[int, dict[str, np.ndarray]]:
+    """Target piece -> its postsynaptic trace regions, for pieces with plastic inputs.
+
+    tau_minus belongs to the neuron's trace (as in NEST), so every plastic projection onto a
+    neuron must agree on it.
+    """
+    tau: dict[str, np.ndarray] = {}
+    owner: dict[str, np.ndarray] = {}
+    max_delay: dict[str, int] = {}
+    for number, proj in enumerate(network.projections):
+        if not (is_plastic(proj.synapse) and len(proj)):
+            continue
+        size = network.population(proj.post).size
+        t = tau.setdefault(proj.post, np.zeros(size))
+        who = owner.setdefault(proj.post, np.full(size, -1))
+        values = np.asarray(proj.params["tau_minus"], dtype=float)
+        clash = (t[proj.post_idx] > 0) & (t[proj.post_idx] != values)
+        if clash.any():
+            other = network.projections[int(who[proj.post_idx[clash][0]])].label
+            raise MappingError(
+                f"projections {other!r} and {proj.label!r} give neurons of {proj.post!r} "
+                f"different tau_minus; on SpiNNaker 2 (as in NEST) tau_minus is the time "
+                f"constant of the postsynaptic neuron's trace: use one tau_minus for all "
+                f"plastic projections onto a neuron")
+        t[proj.post_idx] = values
+        who[proj.post_idx] = number
+        steps = int(np.round(proj.delay.max() / network.timestep))
+        max_delay[proj.post] = max(max_delay.get(proj.post, 0), steps)
+    out = {}
+    for label, t in tau.items():
+        for piece in mapping.pieces_of(label):
+            post = np.zeros(piece.size, STDP_POST_DTYPE)
+            post["tau_minus"] = t[piece.lo:piece.hi]
+            out[piece.index] = {
+                "stdp_post": post,
+                "stdp_trace": np.zeros((trace_slots(max_delay[label]), piece.size), "<f4")}
     return out
 
 
@@ -344,7 +433,7 @@ def _controls(proj: ProjectionSpec, t_local_lut: np.ndarray, dt: float, a: int, 
     """Control words (target, receptor, dynamic flag, delay) of a projection's synapses
     ``a`` to ``b``; the fields common to all of them are or-ed in once."""
     delay = np.asarray(proj.delay)
-    dynamic = proj.synapse != "StaticSynapse"
+    dynamic = proj.synapse == "TsodyksMarkramSynapse"
     target = t_local_lut[proj.post_idx[a:b]]
     if delay.strides != (0,):
         delay = delay[a:b]

@@ -21,6 +21,20 @@ Region formats (per core):
     Tsodyks-Markram parameters U, tau_rec, tau_facil and the decay time tau_psc of the
     target's synaptic current (NEST's ``tsodyks_synapse``). The (u, x, y) state is runtime
     data next to it.
+``synapse_plasticity`` (DRAM)
+    ``PLASTICITY_DTYPE``, parallel to ``synapses`` (empty when no synapse learns): the
+    spike-pair STDP rule of each synapse (kind 0 static, 1 additive, 2 multiplicative;
+    tau_plus, A_plus, A_minus, w_min, w_max). Its weight is the ``weight`` of its synaptic
+    word, which the core rewrites as it learns; the presynaptic trace and the pending
+    potentiation are runtime data next to it (see :mod:`pynn_spinnaker2.synapses.stdp`).
+``synapse_release`` (DRAM)
+    float32, parallel to ``synapses`` (empty when every synapse transmits every spike): the
+    probability that a spike crossing the synapse is transmitted (PyNN's
+    ``SimpleStochasticSynapse``, NEST's ``bernoulli_synapse``), drawn by the target core from
+    a counter-based generator keyed by its seed, the synapse and the step.
+``stdp_post`` / ``stdp_trace`` (SRAM, cores with plastic inputs)
+    ``STDP_POST_DTYPE`` per neuron (tau_minus of its postsynaptic trace), and the trace of
+    the last ``slots`` steps (float32, slots x neurons, zero-filled at load).
 ``spike_schedule`` (SSA cores)
     (step, neuron) pairs sorted by step.
 ``recording``
@@ -45,6 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..machine import Machine
+from ..synapses.stdp import PLASTICITY_DTYPE, STDP_POST_DTYPE  # noqa: F401
 
 MPT_DTYPE = np.dtype([("key", "<u4"), ("mask", "<u4"), ("row_start", "<u4"),
                       ("n_rows", "<u4")])
@@ -150,6 +165,28 @@ class CoreSlice:
 
 
 @dataclass(frozen=True)
+class PlasticIndex:
+    """Host-side index map of one projection's plastic synapses: where on the machine each
+    connection's weight lives (the emulator never reads it).
+
+    Parameters
+    ----------
+    projection
+        Label of the projection (a ``ProjectionSpec``).
+    connection
+        Index of each synapse in the projection.
+    core, position
+        Its core (index in ``MachineImage.cores``) and its position in that core's
+        ``synapses`` region.
+    """
+
+    projection: str
+    connection: np.ndarray
+    core: np.ndarray
+    position: np.ndarray
+
+
+@dataclass(frozen=True)
 class MachineImage:
     """The whole machine's load: cores, router tables and the index map.
 
@@ -166,6 +203,8 @@ class MachineImage:
     index_map
         Per core, the population slice it simulates (used only to turn raw recordings into
         Neo; the emulator never reads it).
+    plastic
+        Per plastic projection, where its weights live (read back by the host).
     """
 
     machine: Machine
@@ -173,3 +212,4 @@ class MachineImage:
     cores: tuple[CoreImage, ...]
     router_tables: dict[tuple[int, int], np.ndarray]
     index_map: tuple[CoreSlice, ...]
+    plastic: tuple[PlasticIndex, ...] = ()

@@ -18,6 +18,8 @@ master population table  ``16 * (source pieces sending to it)`` (the key table)
 recording control        ``20 * variables + n * variables``
 current sources          ``52 * sources + 8 * schedule entries + 8 * targeted neurons``
 spike times (arrays)     ``8 * spikes`` of its SpikeSourceArray neurons
+STDP traces              ``n * (4 + 4 * trace slots)`` when plastic synapses reach it; the
+                         slots hold the postsynaptic trace of the last ``delay + 1`` steps
 =======================  ===========================================================
 
 DRAM (``Machine.dram_per_pe``: the chip's 2 GiB shared equally by its 152 PEs):
@@ -25,6 +27,8 @@ DRAM (``Machine.dram_per_pe``: the chip's 2 GiB shared equally by its 152 PEs):
 =======================  ===========================================================
 synaptic rows            ``8 * synapses`` onto its neurons (weight + control word)
 short-term plasticity    ``16 * synapses`` when any synapse onto it is dynamic
+STDP rule                ``24 * synapses`` when any synapse onto it learns
+release probability      ``4 * synapses`` when any synapse onto it is stochastic
 row index                ``8 * (neurons of the source pieces sending to it)``
 =======================  ===========================================================
 
@@ -41,6 +45,7 @@ import numpy as np
 
 from ..cells import CELL_MODELS
 from ..network import Network
+from ..synapses.stdp import PLASTICITY_DTYPE, STDP_POST_DTYPE, is_plastic, trace_slots
 
 #: Fixed SRAM per PE for region pointers, counters and flags.
 FIXED_OVERHEAD = 512
@@ -58,6 +63,9 @@ SCHEDULE_BYTES = 8
 CURRENT_SOURCE_BYTES = 52
 CURRENT_SCHEDULE_BYTES = 8
 CURRENT_TARGET_BYTES = 8
+PLASTICITY_BYTES = PLASTICITY_DTYPE.itemsize
+RELEASE_BYTES = 4
+STDP_POST_BYTES = STDP_POST_DTYPE.itemsize
 
 
 def ring_slots(max_delay_steps: int) -> int:
@@ -108,6 +116,9 @@ class CostModel:
         self.max_delay = {p.label: 0 for p in network.populations}
         self.synapses = {p.label: np.zeros(p.size, np.int64) for p in network.populations}
         self.dynamic = {p.label: False for p in network.populations}
+        self.stochastic = {p.label: False for p in network.populations}
+        #: Longest delay of a plastic projection into each population (None: none learns).
+        self.plastic_delay: dict[str, int | None] = {p.label: None for p in network.populations}
         self.sources: dict[str, set[str]] = {p.label: set() for p in network.populations}
         for proj in network.projections:
             if not len(proj):
@@ -116,7 +127,10 @@ class CostModel:
             self.max_delay[proj.post] = max(self.max_delay[proj.post], steps)
             size = network.population(proj.post).size
             self.synapses[proj.post] += np.bincount(proj.post_idx, minlength=size)
-            self.dynamic[proj.post] |= proj.synapse != "StaticSynapse"
+            self.dynamic[proj.post] |= proj.synapse == "TsodyksMarkramSynapse"
+            self.stochastic[proj.post] |= proj.synapse == "SimpleStochasticSynapse"
+            if is_plastic(proj.synapse):
+                self.plastic_delay[proj.post] = max(self.plastic_delay[proj.post] or 0, steps)
             self.sources[proj.post].add(proj.pre)
         self.current = {p.label: (0, 0, np.zeros(p.size, np.int64))
                         for p in network.populations}
@@ -140,13 +154,18 @@ class CostModel:
         sram_neuron = (model.bytes_per_neuron() + slots * len(model.receptors) * RING_WORD
                        + n_vars + cs_targets * CURRENT_TARGET_BYTES
                        + spikes * SCHEDULE_BYTES)
+        if self.plastic_delay[label] is not None:
+            sram_neuron = sram_neuron + STDP_POST_BYTES + RING_WORD * trace_slots(
+                self.plastic_delay[label])
         sram_neuron = np.broadcast_to(np.asarray(sram_neuron, np.int64), (pop.size,))
         source_pieces = sum(pieces[s] for s in self.sources[label])
         source_neurons = sum(self.network.population(s).size for s in self.sources[label])
         sram_piece = (FIXED_OVERHEAD + RNG_SEED_BYTES + n_vars * RECORDING_BYTES
                       + source_pieces * MPT_ENTRY_BYTES + n_src * CURRENT_SOURCE_BYTES
                       + sched * CURRENT_SCHEDULE_BYTES)
-        per_synapse = SYNAPSE_BYTES + (DYNAMICS_BYTES if self.dynamic[label] else 0)
+        per_synapse = (SYNAPSE_BYTES + (DYNAMICS_BYTES if self.dynamic[label] else 0)
+                       + (PLASTICITY_BYTES if self.plastic_delay[label] is not None else 0)
+                       + (RELEASE_BYTES if self.stochastic[label] else 0))
         return PopulationCost(label, sram_neuron, self.synapses[label] * per_synapse,
                               int(sram_piece), source_neurons * ROW_BYTES, slots,
                               self.max_delay[label], source_pieces, source_neurons)

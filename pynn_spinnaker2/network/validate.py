@@ -6,10 +6,12 @@ import numpy as np
 
 from ..cells import CELL_MODELS
 from ..errors import NetworkError
+from ..synapses.stdp import STDP_PARAMS, STDP_RULES
 from .model import Network, PopulationSpec, ProjectionSpec
 
 #: Synapse types the cores implement -> their per-synapse parameters besides weight, delay.
-SYNAPSE_PARAMS = {"StaticSynapse": (), "TsodyksMarkramSynapse": ("U", "tau_rec", "tau_facil")}
+SYNAPSE_PARAMS = {"StaticSynapse": (), "TsodyksMarkramSynapse": ("U", "tau_rec", "tau_facil"),
+                  "SimpleStochasticSynapse": ("p",), **{name: STDP_PARAMS for name in STDP_RULES}}
 
 #: Largest delay, in time steps, the synaptic word can hold (12 bits).
 MAX_DELAY_STEPS = 4095
@@ -112,6 +114,12 @@ def _check_projection(proj: ProjectionSpec, pops: dict[str, PopulationSpec],
         if np.any((u <= 0) | (u > 1)) or np.any(rec <= 0) or np.any(fac < 0):
             raise NetworkError(f"projection {proj.label!r}: TsodyksMarkramSynapse needs "
                                f"0 < U <= 1, tau_rec > 0 and tau_facil >= 0")
+    if proj.synapse in STDP_RULES and len(proj):
+        _check_stdp(proj)
+    if proj.synapse == "SimpleStochasticSynapse" and len(proj) and (
+            np.any(proj.params["p"] < 0) or np.any(proj.params["p"] > 1)):
+        raise NetworkError(f"projection {proj.label!r}: SimpleStochasticSynapse needs "
+                           f"0 <= p <= 1 (the probability of transmitting a spike)")
     n = proj.pre_idx.size
     columns = {"post_idx": proj.post_idx, "weight": proj.weight, "delay": proj.delay,
                **proj.params}
@@ -149,6 +157,18 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     """A constant (zero-stride) array as its one value, so checks cost nothing."""
     values = np.asarray(values)
     return values[:1] if values.ndim == 1 and values.strides == (0,) else values
+
+
+def _check_stdp(proj: ProjectionSpec) -> None:
+    p = proj.params
+    if np.any(p["tau_plus"] <= 0) or np.any(p["tau_minus"] <= 0):
+        raise NetworkError(f"projection {proj.label!r}: STDP needs tau_plus > 0 and "
+                           f"tau_minus > 0 ms")
+    if np.any(p["A_plus"] < 0) or np.any(p["A_minus"] < 0):
+        raise NetworkError(f"projection {proj.label!r}: STDP amplitudes A_plus and A_minus "
+                           f"must be >= 0 (the sign of the change is the rule's)")
+    if np.any(p["w_min"] > p["w_max"]):
+        raise NetworkError(f"projection {proj.label!r}: STDP needs w_min <= w_max")
 
 
 def _check_indices(idx: np.ndarray, size: int, what: str, label: str) -> None:

@@ -58,6 +58,7 @@ from .nir_cells import (  # noqa: F401
 from .populations import Assembly, Population, PopulationView  # noqa: F401
 from .procedural_api import connect, create, record, record_gsyn, record_v  # noqa: F401
 from .projections import Projection  # noqa: F401
+from .random import NativeRNG  # noqa: F401
 from .standardmodels import *  # noqa: F401,F403
 from .standardmodels import SUPPORTED_CELLS
 

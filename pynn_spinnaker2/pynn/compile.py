@@ -35,6 +35,10 @@ def compile_state(state: State) -> None:
         return
     timings = {}
     start = time.perf_counter()
+    # Learnt weights come back first, so the new image carries them on.
+    for prj in state.projections:
+        if prj._plastic:
+            prj._sync_weights()
     # The run goes through the XML intermediate form, so every run tests the format.
     network = validate(from_xml(to_xml(build_network(state))))
     timings["network"] = time.perf_counter() - start
@@ -58,7 +62,8 @@ def compile_state(state: State) -> None:
     else:
         emulator = Emulator(image)
     timings["load"] = time.perf_counter() - start
-    state.compiled = Compiled(network, mapping, image, emulator, timings=timings)
+    state.compiled = Compiled(network, mapping, image, emulator, timings=timings,
+                              weight_index=_weight_index(state, image))
     state.dirty = False
     if state.reports:
         from ..reports import write_reports
@@ -173,20 +178,54 @@ def _take(values: np.ndarray, positions: np.ndarray | None) -> np.ndarray:
     return values if positions is None else values[positions]
 
 
+#: Synapse parameters that are not per-synapse data on the machine.
+_NOT_PER_SYNAPSE = ("weight", "delay", "dendritic_delay_fraction")
+
+
 def _projections(prj: object, label: str, pop_labels: dict[int, str]) -> list[ProjectionSpec]:
+    return [spec for spec, _ in _projection_parts(prj, label, pop_labels)]
+
+
+def _weight_index(state: State, image: object) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """``id(projection)`` -> (core, position) of each plastic connection's weight."""
+    by_label = {p.projection: p for p in image.plastic}
+    labels, pop_labels = unique_labels(state.projections), unique_labels(state.populations)
+    out = {}
+    for prj in state.projections:
+        if not (prj._plastic and len(prj)):
+            continue
+        core = np.full(len(prj), -1, np.int64)
+        position = np.zeros(len(prj), np.int64)
+        for spec, sel in _projection_parts(prj, labels[id(prj)], pop_labels):
+            where = by_label.get(spec.label)
+            if where is not None:
+                positions = where.connection if sel is None else sel[where.connection]
+                core[positions] = where.core
+                position[positions] = where.position
+        if np.any(core < 0):
+            raise RuntimeError(f"projection {prj.label!r}: some plastic synapses are missing "
+                               f"from the machine image")
+        out[id(prj)] = (core, position)
+    return out
+
+
+def _projection_parts(prj: object, label: str, pop_labels: dict[int, str]
+                      ) -> list[tuple[ProjectionSpec, np.ndarray | None]]:
+    """The projection's specs (one per pair of root populations), each with the positions
+    of its synapses in the PyNN projection (None: all of them, in order)."""
     out = []
+    synapse = getattr(prj.synapse_type, "network_name", prj.synapse_type.__class__.__name__)
     for pre, pre_idx, pre_pos in _root(prj.pre, prj._pre_idx):
         for post, post_idx, post_pos in _root(prj.post, _take(prj._post_idx, pre_pos)):
             sel = pre_pos if post_pos is None else _take(
                 np.arange(prj._pre_idx.size), pre_pos)[post_pos]
             part = label if len(out) == 0 else f"{label}#part{len(out)}"
             extra = {k: _take(v, sel) for k, v in prj._params.items()
-                     if k not in ("weight", "delay")}
-            out.append(ProjectionSpec(part, pop_labels[id(pre)], pop_labels[id(post)],
-                                      _take(pre_idx, post_pos), post_idx,
-                                      _take(prj._weight, sel), _take(prj._delay, sel),
-                                      prj.receptor_type,
-                                      prj.synapse_type.__class__.__name__, extra))
+                     if k not in _NOT_PER_SYNAPSE}
+            out.append((ProjectionSpec(part, pop_labels[id(pre)], pop_labels[id(post)],
+                                       _take(pre_idx, post_pos), post_idx,
+                                       _take(prj._weight, sel), _take(prj._delay, sel),
+                                       prj.receptor_type, synapse, extra), sel))
     return out
 
 

@@ -33,10 +33,15 @@ class Connection(common.Connection):
         return int(self.projection._post_idx[self.i])
 
     def _get_weight(self) -> float:
+        self.projection._sync_weights()
         return float(self.projection._params["weight"][self.i])
 
     def _set_weight(self, w: float) -> None:
-        self.projection._params["weight"][self.i] = w
+        prj = self.projection
+        prj._sync_weights()
+        prj._params["weight"][self.i] = w
+        if prj._plastic:
+            prj._initial_weight[self.i] = w
         simulator.state.dirty = True
 
     def _get_delay(self) -> float:
@@ -74,10 +79,6 @@ class Projection(common.Projection):
                                    Space() if space is None else space, label)
         if self.label is None:
             self.label = f"projection{Projection._nProj - 1}"
-        if label is None and self.label in {p.label for p in simulator.state.projections}:
-            # PyNN's default label is "pre→post": several projections between the same
-            # populations (gates, receptors) need distinct ones.
-            self.label = f"{self.label}#{Projection._nProj - 1}"
         self._names = ("weight", "delay") + tuple(
             n for n in self.synapse_type.get_native_names() if n not in ("weight", "delay"))
         self._chunks: dict[str, list[np.ndarray]] = {k: [] for k in ("pre", "post",
@@ -97,8 +98,27 @@ class Projection(common.Projection):
         if self.receptor_type in GATES:
             self._drop_zero_weights()
         self._check_delays()
+        #: Weights that learn on the machine: the host copy is refreshed from it on demand.
+        self._plastic = hasattr(self.synapse_type, "network_name")
+        self._weights_stale = False
+        self._initial_weight = self._params["weight"].copy() if self._plastic else None
         simulator.state.projections.append(self)
         simulator.state.dirty = True
+
+    def _sync_weights(self) -> None:
+        """Read the learnt weights back from the machine, if it ran since the last read."""
+        if not self._weights_stale:
+            return
+        self._weights_stale = False
+        compiled = simulator.state.compiled
+        where = None if compiled is None else compiled.weight_index.get(id(self))
+        if where is not None:
+            self._params["weight"][:] = compiled.emulator.read_weights(*where)
+
+    def _restore_weights(self) -> None:
+        """Back to the weights the script set (``sim.reset()``)."""
+        self._weights_stale = False
+        self._params["weight"][:] = self._initial_weight
 
     def _check_delays(self) -> None:
         dt = simulator.state.dt
@@ -156,11 +176,14 @@ class Projection(common.Projection):
                 np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy())
 
     def _set_attributes(self, parameter_space: object) -> None:
+        self._sync_weights()
         for name, value in parameter_space.items():
             if name not in self._params:
                 raise NotImplementedError(f"projection {self.label!r}: cannot set {name!r}; "
                                           f"its synapses have {list(self._params)}")
             self._params[name][:] = self._values_at_synapses(value)
+            if name == "weight" and self._plastic:
+                self._initial_weight[:] = self._params[name]
         self._check_delays()
         simulator.state.dirty = True
 
@@ -208,6 +231,8 @@ class Projection(common.Projection):
 
     def _attribute(self, name: str) -> np.ndarray:
         name = {"weights": "weight", "delays": "delay"}.get(name, name)
+        if name == "weight":
+            self._sync_weights()
         if name == "presynaptic_index":
             return self._pre_idx
         if name == "postsynaptic_index":
@@ -216,6 +241,10 @@ class Projection(common.Projection):
             return self._params[name]
         raise NotImplementedError(f"projection {self.label!r} has no attribute {name!r}; "
                                   f"its synapses have {list(self._params)}")
+
+
+#: Values of one connector map evaluated at once, at most (memory of the bulk path).
+_BULK_VALUES = 1 << 22
 
 
 def _cat(chunks: list[np.ndarray], dtype: type) -> np.ndarray:

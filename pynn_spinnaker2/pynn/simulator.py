@@ -39,6 +39,7 @@ class Compiled:
     recordings: object = None
     recordings_step: int = -1
     timings: dict[str, float] = field(default_factory=dict)
+    weight_index: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 class State(common.control.BaseState):
@@ -78,6 +79,12 @@ class State(common.control.BaseState):
         self.t = 0.0
         self.t_start = 0
         self.segment_counter += 1
+        for prj in self.projections:
+            if prj._plastic:
+                # Learnt weights go back to the last ones the script set; an image built
+                # mid-run carries learnt ones, so the next run builds a new one.
+                prj._restore_weights()
+                self.dirty = self.dirty or self.compiled is not None
         if self.compiled is not None:
             self.compiled.emulator.reset()
             self.compiled.recordings = None
@@ -98,6 +105,9 @@ class State(common.control.BaseState):
         self.t = emulator.step * self.dt
         self.running = True
         self.compiled.recordings = None
+        for prj in self.projections:
+            if prj._plastic:
+                prj._weights_stale = True
         if self.reports and n_steps > 0:
             from .cost import cost_report
 

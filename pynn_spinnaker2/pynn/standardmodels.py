@@ -8,7 +8,7 @@ supported types, when instantiated.
 
 from __future__ import annotations
 
-from pyNN.standardmodels import build_translations, cells, synapses
+from pyNN.standardmodels import build_translations, cells, receptors, synapses
 
 from ..cells import CELL_MODELS
 from .simulator import state
@@ -45,6 +45,30 @@ class IF_cond_alpha(cells.IF_cond_alpha):
     translations = _identity(cells.IF_cond_alpha)
 
 
+class Izhikevich(cells.Izhikevich):
+    __doc__ = cells.Izhikevich.__doc__ + """
+    On SpiNNaker 2: forward Euler on the step's start values (NEST's ``izhikevich`` with
+    ``consistent_integration``), in float32; synaptic weights are voltage jumps (mV).
+    """
+    translations = _identity(cells.Izhikevich)
+
+
+class EIF_cond_exp_isfa_ista(cells.EIF_cond_exp_isfa_ista):
+    __doc__ = cells.EIF_cond_exp_isfa_ista.__doc__ + """
+    On SpiNNaker 2: one RK4 step of (V, w) per time step in float32, NEST's
+    ``aeif_cond_exp`` equations (see :mod:`pynn_spinnaker2.cells.adexp`).
+    """
+    translations = _identity(cells.EIF_cond_exp_isfa_ista)
+
+
+class EIF_cond_alpha_isfa_ista(cells.EIF_cond_alpha_isfa_ista):
+    __doc__ = cells.EIF_cond_alpha_isfa_ista.__doc__ + """
+    On SpiNNaker 2: one RK4 step of (V, w) per time step in float32, NEST's
+    ``aeif_cond_alpha`` equations (see :mod:`pynn_spinnaker2.cells.adexp`).
+    """
+    translations = _identity(cells.EIF_cond_alpha_isfa_ista)
+
+
 class SpikeSourceArray(cells.SpikeSourceArray):
     __doc__ = cells.SpikeSourceArray.__doc__
     translations = _identity(cells.SpikeSourceArray)
@@ -70,13 +94,37 @@ def _unsupported_cell(base: type) -> type:
 
 IF_cond_exp_gsfa_grr = _unsupported_cell(cells.IF_cond_exp_gsfa_grr)
 HH_cond_exp = _unsupported_cell(cells.HH_cond_exp)
-EIF_cond_alpha_isfa_ista = _unsupported_cell(cells.EIF_cond_alpha_isfa_ista)
-EIF_cond_exp_isfa_ista = _unsupported_cell(cells.EIF_cond_exp_isfa_ista)
-Izhikevich = _unsupported_cell(cells.Izhikevich)
 GIF_cond_exp = _unsupported_cell(cells.GIF_cond_exp)
 SpikeSourceGamma = _unsupported_cell(cells.SpikeSourceGamma)
 SpikeSourceInhGamma = _unsupported_cell(cells.SpikeSourceInhGamma)
 SpikeSourcePoissonRefractory = _unsupported_cell(cells.SpikeSourcePoissonRefractory)
+
+
+def _unsupported_component(base: type) -> type:
+    """PyNN's composed cell types (``PointNeuron`` of a neuron component and named
+    postsynaptic responses) are refused at their first component."""
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise NotImplementedError(
+            f"{base.__name__}: composed cell types (PointNeuron with LIF/AdExp and "
+            f"postsynaptic-response components) are not supported by pyNN.spinnaker2, whose "
+            f"cores run one fixed kernel per standard cell type; use the equivalent standard "
+            f"type (PointNeuron(LIF, two CurrExpPostSynapticResponse) is IF_curr_exp, with "
+            f"two CondExpPostSynapticResponse IF_cond_exp); supported cell types are "
+            f"{', '.join(SUPPORTED_CELLS)}")
+
+    return type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__,
+                                         "translations": {}})
+
+
+PointNeuron = _unsupported_component(cells.PointNeuron)
+LIF = _unsupported_component(cells.LIF)
+AdExp = _unsupported_component(cells.AdExp)
+CurrExpPostSynapticResponse = _unsupported_component(receptors.CurrExpPostSynapticResponse)
+CondExpPostSynapticResponse = _unsupported_component(receptors.CondExpPostSynapticResponse)
+CondAlphaPostSynapticResponse = _unsupported_component(receptors.CondAlphaPostSynapticResponse)
+CondBetaPostSynapticResponse = _unsupported_component(receptors.CondBetaPostSynapticResponse)
+ExpPSR, AlphaPSR, BetaPSR = (CondExpPostSynapticResponse, CondAlphaPostSynapticResponse,
+                             CondBetaPostSynapticResponse)
 
 
 class StaticSynapse(synapses.StaticSynapse):
@@ -100,28 +148,96 @@ class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
         return state.min_delay
 
 
-def _unsupported_synapse(base: type) -> type:
+class STDPMechanism(synapses.STDPMechanism):
+    __doc__ = synapses.STDPMechanism.__doc__ + """
+    On SpiNNaker 2: a SpikePairRule (all-to-all pairing, as NEST's ``stdp_synapse``) with an
+    AdditiveWeightDependence or a MultiplicativeWeightDependence; the whole delay is
+    dendritic. The weights learn on the cores; ``Projection.get('weight')`` reads them
+    back. See :mod:`pynn_spinnaker2.synapses.stdp` for the exact rule.
+    """
+    base_translations = build_translations(
+        ("weight", "weight"), ("delay", "delay"),
+        ("dendritic_delay_fraction", "dendritic_delay_fraction"))
+
+    def __init__(self, timing_dependence: object = None, weight_dependence: object = None,
+                 voltage_dependence: object = None, dendritic_delay_fraction: float = 1.0,
+                 weight: float = 0.0, delay: float | None = None) -> None:
+        if not isinstance(timing_dependence, SpikePairRule):
+            raise NotImplementedError(
+                f"STDP timing dependence {type(timing_dependence).__name__} is not supported "
+                f"by pyNN.spinnaker2; use SpikePairRule")
+        if not isinstance(weight_dependence, (AdditiveWeightDependence,
+                                              MultiplicativeWeightDependence)):
+            raise NotImplementedError(
+                f"STDP weight dependence {type(weight_dependence).__name__} is not supported "
+                f"by pyNN.spinnaker2; use AdditiveWeightDependence or "
+                f"MultiplicativeWeightDependence")
+        if voltage_dependence is not None:
+            raise NotImplementedError("voltage-dependent STDP is not supported by "
+                                      "pyNN.spinnaker2; use a SpikePairRule without it")
+        if dendritic_delay_fraction != 1:
+            raise NotImplementedError(
+                f"dendritic_delay_fraction={dendritic_delay_fraction}: on SpiNNaker 2 (as on "
+                f"NEST) the whole synaptic delay is dendritic; use dendritic_delay_fraction=1")
+        super().__init__(timing_dependence, weight_dependence, voltage_dependence,
+                         float(dendritic_delay_fraction), weight, delay)
+
+    @property
+    def network_name(self) -> str:
+        """The synapse type's name in the Network (see :mod:`pynn_spinnaker2.synapses`)."""
+        return (f"STDP:{type(self.timing_dependence).__name__}:"
+                f"{type(self.weight_dependence).__name__}")
+
+    def _get_minimum_delay(self) -> float:
+        return state.min_delay
+
+
+class SpikePairRule(synapses.SpikePairRule):
+    __doc__ = synapses.SpikePairRule.__doc__
+    translations = _identity(synapses.SpikePairRule)
+
+
+class AdditiveWeightDependence(synapses.AdditiveWeightDependence):
+    __doc__ = synapses.AdditiveWeightDependence.__doc__
+    translations = _identity(synapses.AdditiveWeightDependence)
+
+
+class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
+    __doc__ = synapses.MultiplicativeWeightDependence.__doc__
+    translations = _identity(synapses.MultiplicativeWeightDependence)
+
+
+class SimpleStochasticSynapse(synapses.SimpleStochasticSynapse):
+    __doc__ = synapses.SimpleStochasticSynapse.__doc__ + """
+    On SpiNNaker 2 the target core draws, for each spike and synapse, whether it is
+    transmitted (probability ``p``), as NEST's ``bernoulli_synapse``.
+    """
+    translations = build_translations(("weight", "weight"), ("delay", "delay"), ("p", "p"))
+
+    def _get_minimum_delay(self) -> float:
+        return state.min_delay
+
+
+def _unsupported_synapse(base: type, alternative: str = "use StaticSynapse, "
+                         "TsodyksMarkramSynapse, SimpleStochasticSynapse or STDPMechanism"
+                         ) -> type:
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise NotImplementedError(
-            f"{base.__name__} is not supported by pyNN.spinnaker2; use StaticSynapse or "
-            f"TsodyksMarkramSynapse")
+            f"{base.__name__} is not supported by pyNN.spinnaker2; {alternative}")
 
     return type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__,
                                          "translations": {}})
 
 
-SimpleStochasticSynapse = _unsupported_synapse(synapses.SimpleStochasticSynapse)
 StochasticTsodyksMarkramSynapse = _unsupported_synapse(synapses.StochasticTsodyksMarkramSynapse)
 MultiQuantalSynapse = _unsupported_synapse(synapses.MultiQuantalSynapse)
-STDPMechanism = _unsupported_synapse(synapses.STDPMechanism)
 ElectricalSynapse = _unsupported_synapse(synapses.ElectricalSynapse)
 
-# STDP's weight and timing rules are refused too, so the error comes at the first line that
-# mentions plasticity rather than deep inside the connector.
-AdditiveWeightDependence = _unsupported_synapse(synapses.AdditiveWeightDependence)
-MultiplicativeWeightDependence = _unsupported_synapse(synapses.MultiplicativeWeightDependence)
+# The other STDP rules are refused at the first line that mentions them.
 AdditivePotentiationMultiplicativeDepression = _unsupported_synapse(
-    synapses.AdditivePotentiationMultiplicativeDepression)
-GutigWeightDependence = _unsupported_synapse(synapses.GutigWeightDependence)
-SpikePairRule = _unsupported_synapse(synapses.SpikePairRule)
-Vogels2011Rule = _unsupported_synapse(synapses.Vogels2011Rule)
+    synapses.AdditivePotentiationMultiplicativeDepression,
+    "use AdditiveWeightDependence or MultiplicativeWeightDependence")
+GutigWeightDependence = _unsupported_synapse(
+    synapses.GutigWeightDependence,
+    "use AdditiveWeightDependence or MultiplicativeWeightDependence")
+Vogels2011Rule = _unsupported_synapse(synapses.Vogels2011Rule, "use SpikePairRule")

@@ -126,8 +126,8 @@ def test_bad_arguments_are_refused() -> None:
         estimate(act, inferences=0)
     with pytest.raises(CostModelError, match="clock must be positive"):
         estimate(act, clock_hz=0)
-    unknown = replace(act, kernels=("izhikevich",))
-    with pytest.raises(CostModelError, match="kernel 'izhikevich'.*CostConstants.kernel_ops"):
+    unknown = replace(act, kernels=("hodgkin_huxley",))
+    with pytest.raises(CostModelError, match="kernel 'hodgkin_huxley'.*CostConstants.kernel_ops"):
         estimate(unknown)
     with pytest.raises(ValueError, match="published, derived or estimate"):
         Constant(1, "s", "guess", "nowhere")

@@ -99,6 +99,26 @@ def _synapses(sim, make_connector, synapse, pre_size=30, post_size=25, same=Fals
     return out
 
 
+def _bulk_projections(sim, use_views: bool) -> list[np.ndarray]:
+    """Large projections (the bulk path builds them many targets at a time), views and
+    assemblies, one generator shared by several connectors, self-connections excluded."""
+    sim.setup(timestep=0.1)
+    a = sim.Population(300, sim.IF_curr_exp(), label="a")
+    b = sim.Population(200, sim.IF_curr_exp(), label="b")
+    rng = sim.NumpyRNG(seed=98765, parallel_safe=True)
+    out = []
+    for connector in (sim.FixedProbabilityConnector(0.05, rng=rng),
+                      sim.AllToAllConnector(allow_self_connections=False),
+                      sim.FixedProbabilityConnector(0.2, allow_self_connections=False, rng=rng),
+                      sim.OneToOneConnector()):
+        pre, post = (a[10:250], (a + b)[20:260]) if use_views else (a, a)
+        prj = sim.Projection(pre, post, connector, sim.StaticSynapse(weight=0.1, delay=0.5),
+                             receptor_type="excitatory")
+        out.append(np.array(prj.get(["weight", "delay"], format="list", with_address=True)))
+    sim.end()
+    return out
+
+
 def _weights(kind: str):
     def make(sim):
         if kind == "normal":
@@ -234,3 +254,11 @@ def test_a_connector_reused_for_several_projections(name: str) -> None:
     ours, theirs = run(s2), run(mock)
     assert all(len(x) for x in ours)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("use_views", [False, True])
+def test_bulk_connectors_match_pynn_mock(use_views: bool) -> None:
+    ours, theirs = _bulk_projections(s2, use_views), _bulk_projections(mock, use_views)
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.shape[0] > 200
+        np.testing.assert_array_equal(a, b)

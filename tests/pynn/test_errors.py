@@ -42,18 +42,30 @@ def test_setting_a_delay_below_one_timestep_later(sim) -> None:
         prj.set(delay=0.01)
 
 
-@pytest.mark.parametrize("name", ["HH_cond_exp", "EIF_cond_alpha_isfa_ista",
-                                  "SpikeSourceGamma", "Izhikevich"])
+@pytest.mark.parametrize("name", ["HH_cond_exp", "IF_cond_exp_gsfa_grr",
+                                  "SpikeSourceGamma"])
 def test_unsupported_cell_type_names_supported_ones(sim, name: str) -> None:
     with pytest.raises(NotImplementedError, match=f"{name}.*IF_curr_exp"):
         getattr(sim, name)()
 
 
 def test_unsupported_synapse_type(sim) -> None:
-    with pytest.raises(NotImplementedError, match="SimpleStochasticSynapse.*StaticSynapse"):
-        sim.SimpleStochasticSynapse(p=0.5)
-    with pytest.raises(NotImplementedError, match="STDPMechanism.*StaticSynapse"):
-        sim.STDPMechanism(weight=0.1)
+    with pytest.raises(NotImplementedError, match="MultiQuantalSynapse.*StaticSynapse"):
+        sim.MultiQuantalSynapse()
+    with pytest.raises(NotImplementedError, match="GutigWeightDependence.*Additive"):
+        sim.GutigWeightDependence()
+    with pytest.raises(NotImplementedError, match="Vogels2011Rule.*SpikePairRule"):
+        sim.Vogels2011Rule()
+
+
+def test_stdp_forms_the_chip_does_not_run_name_the_alternative(sim) -> None:
+    rule, additive = sim.SpikePairRule(), sim.AdditiveWeightDependence()
+    with pytest.raises(NotImplementedError, match="dendritic_delay_fraction=0.5.*=1"):
+        sim.STDPMechanism(rule, additive, dendritic_delay_fraction=0.5)
+    with pytest.raises(NotImplementedError, match="timing dependence NoneType.*SpikePairRule"):
+        sim.STDPMechanism(weight_dependence=additive)
+    with pytest.raises(NotImplementedError, match="AdditiveWeightDependence or Multiplicative"):
+        sim.STDPMechanism(rule, None)
 
 
 def test_native_cell_types_are_refused(sim) -> None:

@@ -3,19 +3,12 @@
 NOT_YET = "not yet implemented on the SpiNNaker 2 model"
 
 SKIPS: dict[str, str] = {
-    "test_EIF_cond_alpha_isfa_ista": f"EIF_cond_alpha_isfa_ista (adaptive exponential): {NOT_YET}",
-    "test_record_vm_and_gsyn_from_assembly":
-        f"needs EIF_cond_exp_isfa_ista (adaptive exponential): {NOT_YET}",
-    "test_scenario4": f"needs EIF_cond_exp_isfa_ista (adaptive exponential): {NOT_YET}",
     "test_HH_cond_exp": "HH_cond_exp: Hodgkin-Huxley kinetics are not offered on SpiNNaker 2 "
                         "(as in sPyNNaker); use a LIF model",
     "test_SpikeSourceGamma": f"SpikeSourceGamma: {NOT_YET}",
     "test_SpikeSourcePoissonRefractory": f"SpikeSourcePoissonRefractory: {NOT_YET}",
     "test_composed_neuron_model_homogeneous_receptors":
         "PointNeuron (composed cell types) is not supported: cores run fixed kernels",
-    "test_issue652": f"STDP (SpikePairRule): {NOT_YET}",
-    "test_scenario3": f"STDP (SpikePairRule): {NOT_YET}",
-    "test_simple_stochastic_synapse": f"SimpleStochasticSynapse: {NOT_YET}",
     "test_issue259": "expects spike_precision='off_grid' (exact spike times between grid "
                      "points): SpiNNaker 2 cores send spikes on the time grid (setup warns)",
 }

@@ -1,13 +1,16 @@
 """The emulator: steps every core of a MachineImage in lock-step, one time step at a time.
 
 Per step, each core updates its neurons from the inputs that arrive in this step (the slot of
-its input ring buffer), sends one multicast packet per spike, and the packets reach the cores
-the router tables deliver them to; there each packet's synaptic row (found through the core's
-master population table) adds its weights into the ring-buffer slot ``now + delay``.
+its input ring buffer), sends one multicast packet per spike (a graded event's packet carries
+its value as payload), and the packets reach the cores the router tables deliver them to;
+there each packet's synaptic row (found through the core's master population table) adds its
+weights (times the payload) into the ring-buffer slot ``now + delay``.
 
 Cores running the same kernel are stepped together (their regions concatenated), so the
-Python loop runs over time steps only. Routes are resolved once per key block at load, by
-walking the compiled router tables (see :mod:`.router`).
+Python loop runs over time steps only; what the cores generate themselves (spike sources,
+injected currents) is computed for a block of steps at once. Routes are resolved once per key
+block at load, by walking the compiled router tables (see :mod:`.router`). Work is counted per
+core and step for the cost model (:mod:`pynn_spinnaker2.cost`), in bulk after each block.
 """
 
 from __future__ import annotations
@@ -20,20 +23,23 @@ import numpy as np
 from ...cost.recorder import ActivityRecorder
 from ...errors import ImageError
 from ...image.model import (
-    CURRENT_KINDS,
     DELAY_SHIFT,
     DYNAMIC_SHIFT,
     DYNAMICS_DTYPE,
+    PLASTICITY_DTYPE,
     RECEPTOR_SHIFT,
     MachineImage,
 )
 from ..raw import CoreRecording, Signal
+from .inputs import counter_uniform, current_values, per_step, poisson_spikes
 from .kernels import NEURON_KERNELS
+from .plasticity import PairSTDP
 from .router import Router
 
 SOURCE_KERNELS = ("spike_source_array", "spike_source_poisson", "graded_source_array")
 #: Synapses decoded per block at load (16 MB of temporaries at most).
 LOAD_BLOCK = 1 << 21
+_NO_SPIKES = np.zeros(0, np.int64)
 
 
 @dataclass
@@ -137,6 +143,7 @@ class Emulator:
         self._load_synapses(image)
         self._load_currents(image)
         self._load_recording(image)
+        self._prepare_steps()
 
     def _load_graded_schedule(self, g: Group, cores: tuple) -> None:
         """Graded sources: (step, neuron, value) events of every core, sorted by step."""
@@ -147,6 +154,40 @@ class Emulator:
         values = np.concatenate([s["value"] for s in sched]).astype(np.float32)
         order = np.argsort(steps, kind="stable")
         g.schedule, g.values = (steps[order], neurons[order]), values[order]
+
+    def _prepare_steps(self) -> None:
+        """Derived arrays the step loop reads (not part of the image)."""
+        self._slot_size = self.n_receptors * self.n_neurons
+        self.syn_ring_offset = self.syn_delay * self._slot_size + self.syn_slot
+        self.any_dynamic = bool(self.syn_dynamic.any())
+        self._i_inj = np.zeros(self.n_neurons, np.float32)
+        if self.n_current_sources:
+            self.cs_targets, self.cs_target_of = np.unique(self.cs_neuron, return_inverse=True)
+        # Steps planned at once: what the sources generate for them stays below ~1M values.
+        width = sum(g.hi - g.lo for g in self.groups if g.kernel == "spike_source_poisson")
+        width += self.n_current_sources + (self.cs_targets.size if self.n_current_sources else 0)
+        self._block_steps = int(np.clip((1 << 20) // max(width, 1), 16, 4096))
+        self._prepare_counting()
+
+    def _prepare_counting(self) -> None:
+        """What the work counters need: per source neuron, its synapses on each target core
+        (a sparse matrix), and which neurons send graded packets (each of their synaptic
+        events is a multiply-accumulate)."""
+        import scipy.sparse as sp
+
+        n_cores = len(self.image.cores)
+        source = np.repeat(np.arange(self.n_neurons), np.diff(self.syn_ptr))
+        self._fan_out = sp.csr_matrix(
+            (np.ones(source.size, np.int64), (source, self.syn_core)),
+            shape=(self.n_neurons, n_cores))
+        self._fan_out.sum_duplicates()
+        self._graded = np.zeros(self.n_neurons, bool)
+        for g in self.groups:
+            if g.kernel == "graded_source_array" or getattr(
+                    NEURON_KERNELS.get(g.kernel), "graded", False):
+                self._graded[g.lo:g.hi] = True
+        self._stepped = np.array([0 if c.kernel in SOURCE_KERNELS else c.n_neurons
+                                  for c in self.image.cores], np.int64)
 
     def _load_synapses(self, image: MachineImage) -> None:
         """Per source neuron, every synapse its packets reach, as flat CSR arrays.
@@ -243,10 +284,25 @@ class Emulator:
                       for x, y in zip(dyn_all, syn_all, strict=True)]
             params = (np.concatenate(padded)[idx] if has.any()
                       else np.zeros(total, DYNAMICS_DTYPE))
-        del idx
         self._load_dynamics(dynamic, params)
+        self._load_learning(image, syn_all, syn_base, idx, target_core)
+        del idx
         counts = np.bincount(src_neuron, weights=lengths, minlength=self.n_neurons)
         self.syn_ptr = np.concatenate(([0], np.cumsum(counts.astype(np.int64))))
+
+    def _load_learning(self, image: MachineImage, syn_all: list[np.ndarray],
+                       syn_base: np.ndarray, idx: np.ndarray, target_core: np.ndarray
+                       ) -> None:
+        """STDP records and release probabilities of the loaded synapses: each core's
+        ``synapse_plasticity`` / ``synapse_release`` region is parallel to its synapses
+        (empty when none of them learns / all always transmit)."""
+        cores = image.cores
+        position = idx - syn_base[target_core]
+        records = _parallel(cores, "synapse_plasticity", syn_all, idx,
+                            np.zeros(1, PLASTICITY_DTYPE)[0])
+        release = _parallel(cores, "synapse_release", syn_all, idx, np.float32(1.0))
+        self._load_plasticity(image, records, target_core, position)
+        self._load_release(image, release, target_core, position)
 
     @staticmethod
     def _match_master_tables(cores: tuple, keys: np.ndarray, target: np.ndarray
@@ -274,6 +330,37 @@ class Emulator:
             return best, np.zeros(keys.size, np.int64), np.zeros(keys.size, np.int64)
         return (best, mpt["n_rows"][safe].astype(np.int64),
                 mpt["row_start"][safe].astype(np.int64))
+
+    def _load_release(self, image: MachineImage, release: np.ndarray, core: np.ndarray,
+                      position: np.ndarray) -> None:
+        """Stochastic synapses: transmission probability, the seed of the target core that
+        draws for it and the synapse's place in that core's rows (what the draw is keyed
+        by, so the same synapse draws the same wherever it is placed)."""
+        self.syn_release = release if np.any(release < 1.0) else None
+        if self.syn_release is not None:
+            seeds = np.array([int(c.sram["rng_seed"][0]) for c in image.cores], np.uint64)
+            self.syn_seed, self.syn_position = seeds[core], position
+
+    def _load_plasticity(self, image: MachineImage, records: np.ndarray, core: np.ndarray,
+                         position: np.ndarray) -> None:
+        """STDP: the plastic synapses among those loaded, and their targets' traces."""
+        learns = np.flatnonzero(records["kind"])
+        self.syn_plastic = np.full(records.size, -1, np.int64)
+        if not learns.size:
+            self.plastic = None
+            return
+        self.syn_plastic[learns] = np.arange(learns.size)
+        self.plastic_image_weight = self.syn_weight[learns].copy()
+        tau_minus = np.zeros(self.n_neurons)
+        slots = 2
+        for i, c in enumerate(image.cores):
+            if "stdp_post" in c.sram:
+                tau_minus[self.offsets[i]:self.offsets[i] + c.n_neurons] = (
+                    c.sram["stdp_post"]["tau_minus"])
+                slots = max(slots, c.sram["stdp_trace"].shape[0])
+        target = self.syn_slot[learns] % self.n_neurons
+        self.plastic = PairSTDP(learns, records[learns], target, self.syn_delay[learns],
+                                core[learns], position[learns], tau_minus, slots, self.dt)
 
     def _load_dynamics(self, dynamic: np.ndarray, params: np.ndarray) -> None:
         """Short-term plasticity: parameters per synapse; state kept across reloads."""
@@ -359,38 +446,13 @@ class Emulator:
         A pure function of the step, as the core computes it: the last schedule change at or
         before the step, a sine of the time since start, or counter-based Gaussian noise.
         """
-        cs = self.cs
-        value = np.zeros(cs.size, dtype=np.float32)
-        rows, steps, amps = self.cs_sched
-        if rows.size:
-            upto = (steps <= step)
-            if upto.any():
-                # The last applicable change of each row (rows sorted, then steps).
-                r, a = rows[upto], amps[upto]
-                last = np.flatnonzero(np.r_[r[1:] != r[:-1], True])
-                value[r[last]] = a[last]
-        active = (cs["start_step"] <= step) & (step < cs["stop_step"])
-        kind = cs["kind"]
-        for j in np.flatnonzero(kind != CURRENT_KINDS["schedule"]):
-            if not active[j]:
-                value[j] = 0.0
-            elif kind[j] == CURRENT_KINDS["sine"]:
-                t = np.float32((step - cs["start_step"][j]) * self.dt)
-                value[j] = cs["offset"][j] + cs["amplitude"][j] * np.sin(
-                    np.float32(2 * np.pi) * cs["frequency"][j] * t / np.float32(1000.0)
-                    + np.deg2rad(cs["phase"][j]))
-            else:
-                draw = (step - int(cs["start_step"][j])) // int(cs["noise_steps"][j])
-                normal = np.random.default_rng([int(cs["seed"][j]), draw]).standard_normal()
-                value[j] = cs["offset"][j] + cs["stdev"][j] * normal
-        return value
+        return current_values(self.cs, self.cs_sched, np.array([step]), self.dt)[0]
 
     def current_trace(self, n_steps: int) -> dict[int, np.ndarray]:
         """Source id -> its current at steps 0 .. n_steps - 1 (what recording it shows)."""
         if not self.n_current_sources:
             return {}
-        values = np.array([self.source_values(k) for k in range(n_steps)]).reshape(
-            n_steps, self.n_current_sources)
+        values = current_values(self.cs, self.cs_sched, np.arange(n_steps), self.dt)
         ids = self.cs["source_id"]
         return {int(sid): values[:, np.flatnonzero(ids == sid)[0]] for sid in np.unique(ids)}
 
@@ -423,10 +485,16 @@ class Emulator:
                 seeds = np.concatenate([self.image.cores[i].sram["rng_seed"] for i in g.cores])
                 g.rng = np.random.default_rng(np.random.SeedSequence(seeds.tolist()))
         self._reset_dynamics()
-        n_cores = len(self.image.cores)
-        self.counters = Counters(np.zeros(n_cores, np.int64), np.zeros(n_cores, np.int64),
-                                 np.zeros(n_cores, np.int64))
-        self.activity = ActivityRecorder(n_cores)  # per-step counts for the cost model
+        if self.plastic is not None:
+            # Learnt weights go back to the image's.
+            self.syn_weight[self.plastic.syn] = self.plastic_image_weight
+            self.plastic.reset(self.plastic_image_weight)
+        self._spike_count = np.zeros(self.n_neurons, np.int64)
+        self._sent: list[np.ndarray] = []
+        self._sent_steps: list[int] = []
+        self._steps_run = 0
+        self._counted = 0  # steps whose work is in the activity recorder
+        self._activity = ActivityRecorder(len(self.image.cores))  # for the cost model
         self._spikes: list[tuple[np.ndarray, np.ndarray]] = []
         # Payloads of recorded graded events, by position in _spikes (plain spikes carry 1).
         self._spike_values: dict[int, np.ndarray] = {}
@@ -446,14 +514,46 @@ class Emulator:
             raise ImageError("the new image has a different core layout; it needs a new "
                              "Emulator")
         old_probes, old_samples, old_image = self.probes, self._samples, self.image
+        old_plastic = self.plastic
+        old_weight = None if old_plastic is None else self.syn_weight[old_plastic.syn]
         self._load(image)
         self._write_changed_state(old_image, image)
+        self._keep_learning(old_plastic, old_weight)
         if self.step == 0:
             self.reset()  # nothing has run: the initial state comes from the new image
             return
         self._samples = {key: self._carry_samples(key, old_probes.get(key),
                                                   old_samples.get(key, []))
                          for key in self.probes}
+
+    def _keep_learning(self, old: PairSTDP | None, old_weight: np.ndarray | None) -> None:
+        """Plastic synapses keep their learnt weights and traces across a reload, except
+        where the host wrote a weight other than the one it could read back."""
+        new = self.plastic
+        if new is None:
+            return
+        if old is None or not np.array_equal(old.syn, new.syn):
+            new.reset(self.plastic_image_weight)
+            return
+        changed = self.plastic_image_weight != old_weight
+        new.reset(self.plastic_image_weight)
+        new.adopt(old, changed)
+        self.syn_weight[new.syn] = np.where(changed, self.plastic_image_weight, old_weight)
+
+    def read_weights(self, core: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """The weight words of the synapses at (core, position) now, as the host reads
+        them back from the cores' ``synapses`` regions (plastic ones change as they learn).
+        """
+        core, position = np.asarray(core, np.int64), np.asarray(position, np.int64)
+        out = np.empty(core.size, np.float32)
+        where = (self.plastic.locate(core, position) if self.plastic is not None
+                 else np.full(core.size, -1))
+        learnt = where >= 0
+        out[learnt] = self.syn_weight[self.plastic.syn[where[learnt]]] if learnt.any() else 0
+        for c in np.unique(core[~learnt]):
+            sel = np.flatnonzero(~learnt & (core == c))
+            out[sel] = self.image.cores[int(c)].dram["synapses"]["weight"][position[sel]]
+        return out
 
     def _write_changed_state(self, old: MachineImage, new: MachineImage) -> None:
         """Where the host wrote a new initial state mid-run (PyNN's ``initialize``), the
@@ -495,99 +595,193 @@ class Emulator:
             Called as ``progress(done, n_steps)`` about every 1 % of the run.
         """
         every = max(1, n_steps // 100)
-        for k in range(n_steps):
-            self._step()
-            if progress is not None and ((k + 1) % every == 0 or k + 1 == n_steps):
-                progress(k + 1, n_steps)
+        done = 0
+        self._bind()
+        while done < n_steps:
+            block = min(self._block_steps, n_steps - done)
+            plan = self._plan(self.step + 1, block)
+            step = self._step
+            for k in range(block):
+                step(plan, k)
+                if progress is not None and ((done + k + 1) % every == 0
+                                             or done + k + 1 == n_steps):
+                    progress(done + k + 1, n_steps)
+            done += block
+            self._count()
 
     # -- one time step -----------------------------------------------------------------
-    def _step(self) -> None:
-        now = self.step + 1
-        n, r = self.n_neurons, self.n_receptors
-        slot = (now % self.ring_slots) * r * n
-        inputs = self.ring[slot:slot + r * n].reshape(r, n)
-        i_inj = self._currents(self.step) if self.n_current_sources else None
-        fired = []
-        graded: dict[int, np.ndarray] = {}  # position in fired -> payloads of those events
-        for g in self.groups:
+    def _bind(self) -> None:
+        """Per ring slot, the views each neuron group reads its inputs from (made once per
+        ring); per group its kernel, regions and injected-current view; per probe where it
+        samples (so a step looks nothing up)."""
+        if getattr(self, "_views_of", None) is not self.ring:
+            r, n = self.n_receptors, self.n_neurons
+            slots = [self.ring[k * r * n:(k + 1) * r * n].reshape(r, n)
+                     for k in range(self.ring_slots)]
+            self._slot_views = [(view, [view[:, g.lo:g.hi] for g in self.groups])
+                                for view in slots]
+            self._views_of = self.ring
+        self._kernels = [(j, NEURON_KERNELS[g.kernel], g.params, g.state, self._i_inj[g.lo:g.hi],
+                          g.lo) for j, g in enumerate(self.groups)
+                         if g.kernel not in SOURCE_KERNELS]
+        self._sources = [j for j, g in enumerate(self.groups) if g.kernel in SOURCE_KERNELS]
+        self._probe_list = [(interval, self._samples[key], self.groups[gi].state, variable,
+                             neurons)
+                            for key, neurons in self.probes.items()
+                            for gi, variable, interval in [key]]
+
+    def _plan(self, first: int, n: int) -> list:
+        """What the cores generate themselves in steps first .. first + n - 1: per source
+        group its spikes (pointers, neurons, payloads or None); the injected currents per
+        target neuron."""
+        sources = []
+        for j in self._sources:
+            g = self.groups[j]
             if g.kernel == "spike_source_array":
-                steps, neurons = g.schedule
-                a, b = np.searchsorted(steps, [now, now + 1])
-                fired.append(neurons[a:b])
+                sources.append((*per_step(*g.schedule, first, n), None))
             elif g.kernel == "graded_source_array":
-                steps, neurons = g.schedule
-                a, b = np.searchsorted(steps, [now, now + 1])
-                graded[len(fired)] = g.values[a:b]
-                fired.append(neurons[a:b])
-            elif g.kernel == "spike_source_poisson":
-                p = g.params
-                active = (p["start_step"] <= now) & (now < p["end_step"])
-                counts = g.rng.poisson(np.where(active, p["mean_per_step"], 0.0))
-                fired.append(np.repeat(np.arange(g.lo, g.hi), counts))
+                ptr, where = per_step(g.schedule[0], np.arange(g.values.size), first, n)
+                sources.append((ptr, g.schedule[1][where], g.values[where]))
             else:
-                sl = slice(g.lo, g.hi)
-                spiked = NEURON_KERNELS[g.kernel](
-                    g.params, g.state, inputs[:, sl], None if i_inj is None else i_inj[sl])
-                if isinstance(spiked, tuple):  # graded events: (fired, value per neuron)
-                    spiked, values = spiked
-                    graded[len(fired)] = values[np.flatnonzero(spiked)]
-                fired.append(np.flatnonzero(spiked) + g.lo)
-        inputs[:] = 0.0
-        spikes = np.concatenate(fired) if fired else np.zeros(0, np.int64)
-        payload = _payloads(fired, graded) if graded else None
+                sources.append((*poisson_spikes(g.rng, g.params, g.lo, first, n), None))
+        currents = None
+        if self.n_current_sources:
+            # The current of the step that starts at ``step`` = the one ending at step + 1.
+            values = current_values(self.cs, self.cs_sched, np.arange(first - 1, first + n - 1),
+                                    self.dt)
+            currents = np.zeros((n, self.cs_targets.size), np.float32)
+            np.add.at(currents.T, self.cs_target_of, values[:, self.cs_source].T)
+        return [sources, currents]
+
+    def _step(self, plan: list, k: int) -> None:
+        now = self.step + 1
+        inputs, group_inputs = self._slot_views[now % self.ring_slots]
+        sources, currents = plan
+        fired, payloads = [], []
+        for ptr, neurons, values in sources:
+            if ptr[k + 1] > ptr[k]:
+                fired.append(neurons[ptr[k]:ptr[k + 1]])
+                payloads.append(None if values is None else values[ptr[k]:ptr[k + 1]])
+        if currents is not None:
+            self._i_inj[self.cs_targets] = currents[k]
+        for j, kernel, params, state, i_inj, lo in self._kernels:
+            result = kernel(params, state, group_inputs[j], None if currents is None else i_inj)
+            if isinstance(result, tuple):  # graded events: (fired, value per neuron)
+                spiked = result[0].nonzero()[0]
+                values = result[1][spiked]
+            else:
+                spiked, values = result.nonzero()[0], None
+            if spiked.size:
+                fired.append(spiked + lo if lo else spiked)
+                payloads.append(values)
+        inputs.fill(0.0)
+        spikes = (fired[0] if len(fired) == 1 else np.concatenate(fired) if fired
+                  else _NO_SPIKES)
+        payload = _payloads(fired, payloads)
         self.step = now
+        if self.plastic is not None:
+            self.plastic.post_spikes(spikes, now)
         if spikes.size:
             self._deliver(spikes, now, payload)
+            self._sent.append(spikes)
+            self._sent_steps.append(now)
             recorded = self.record_spikes[spikes]
             rec = spikes[recorded]
             if rec.size:
                 self._spikes.append((np.full(rec.size, now, np.int64), rec))
                 if payload is not None:
                     self._spike_values[len(self._spikes) - 1] = payload[recorded]
-        self._sample(now)
-        self.counters.steps += 1
-        self.activity.record(self.counters)
+        for interval, samples, state, variable, neurons in self._probe_list:
+            if interval == 1 or now % interval == 0:
+                samples.append(state[variable][neurons])
+        self._steps_run += 1
 
     def _deliver(self, spikes: np.ndarray, now: int, payload: np.ndarray | None = None
                  ) -> None:
         """Add each spike's synaptic row into its targets' ring slots ``now + delay``; with
         ``payload`` (one float32 per packet, graded events), each weight times its packet's
         payload."""
-        np.add.at(self.counters.packets_sent, self.core_of[spikes], 1)
         starts, ends = self.syn_ptr[spikes], self.syn_ptr[spikes + 1]
         lengths = ends - starts
         total = int(lengths.sum())
         if total == 0:
             return
-        idx = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
-        slots = (now + self.syn_delay[idx]) & (self.ring_slots - 1)
-        pos = slots * (self.n_receptors * self.n_neurons) + self.syn_slot[idx]
+        if spikes.size == 1:
+            idx = np.arange(starts[0], ends[0])
+        else:
+            idx = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        # (now + delay) mod slots, times the slot size, plus the target's place in the slot.
+        pos = self.syn_ring_offset[idx] + (now % self.ring_slots) * self._slot_size
+        pos[pos >= self.ring.size] -= self.ring.size
         weight = self.syn_weight[idx]
-        if payload is not None:
-            weight = weight * np.repeat(payload, lengths)
-        dynamic = self.syn_dynamic[idx]
-        if dynamic.any():
-            weight = weight.astype(np.float64)
-            weight[dynamic] *= self._tsodyks_markram(idx[dynamic], now)
-        np.add.at(self.ring, pos, weight.astype(np.float32))
-        per_core = np.bincount(self.syn_core[idx], minlength=len(self.image.cores))
-        self.counters.synaptic_events += per_core
-        if payload is not None:
-            if self.counters.macs is None:
-                self.counters.macs = np.zeros(len(self.image.cores), np.int64)
-            self.counters.macs += per_core
-
-    def _currents(self, step: int) -> np.ndarray:
-        """Injected current into every neuron during the step that starts at ``step``."""
-        value = self.source_values(step)
-        return np.bincount(self.cs_neuron, weights=value[self.cs_source],
-                           minlength=self.n_neurons).astype(np.float32)
+        if self.plastic is not None:
+            learns = self.syn_plastic[idx]
+            hit = learns >= 0
+            if hit.any():
+                weight[hit] = self.plastic.pre_spikes(learns[hit], now)
+                self.syn_weight[idx[hit]] = weight[hit]
+        if payload is not None:  # the stored (learnt) weight is kept; its effect is scaled
+            weight = weight * (np.repeat(payload, lengths) if spikes.size > 1 else payload[0])
+        if self.syn_release is not None:
+            # The target core draws, per synapse and step, whether the spike gets through.
+            draw = counter_uniform(self.syn_seed[idx], self.syn_position[idx], now)
+            weight = np.where(draw < self.syn_release[idx], weight, np.float32(0.0))
+        if self.any_dynamic:
+            dynamic = self.syn_dynamic[idx]
+            if dynamic.any():
+                weight = weight.astype(np.float64)
+                weight[dynamic] *= self._tsodyks_markram(idx[dynamic], now)
+                weight = weight.astype(np.float32)
+        np.add.at(self.ring, pos, weight)
 
     def _sample(self, now: int) -> None:
         for (gi, variable, interval), neurons in self.probes.items():
             if now % interval == 0:
                 self._samples[(gi, variable, interval)].append(
                     self.groups[gi].state[variable][neurons].copy())
+
+    def _count(self) -> None:
+        """Fold the spikes sent since the last count into the per-neuron totals and the cost
+        model's per-step, per-core activity (packets sent, synaptic events, MACs)."""
+        n_steps = self.step - self._counted
+        if n_steps <= 0:
+            return
+        events: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        if self._sent:
+            sent = np.concatenate(self._sent)
+            step = np.repeat(np.asarray(self._sent_steps, np.int64) - self._counted - 1,
+                             [s.size for s in self._sent])
+            self._spike_count += np.bincount(sent, minlength=self.n_neurons)
+            events["packets_sent"] = (step, self.core_of[sent], np.ones(sent.size, np.int64))
+            rows = self._fan_out[sent].tocoo()  # row r: the synapses of packet r, per core
+            events["synaptic_events"] = (step[rows.row], rows.col, rows.data)
+            graded = self._graded[sent][rows.row]
+            if graded.any():
+                events["macs"] = (step[rows.row][graded], rows.col[graded], rows.data[graded])
+            self._sent, self._sent_steps = [], []
+        self._activity.record_steps(n_steps, events)
+        self._counted = self.step
+
+    @property
+    def activity(self) -> ActivityRecorder:
+        """Per-step work of every core since the last reset, for the cost model."""
+        self._count()
+        return self._activity
+
+    @property
+    def counters(self) -> Counters:
+        """Work done since the last reset, per core (counted in bulk: the step loop only
+        keeps the arrays of spikes it sent)."""
+        self._count()
+        n_cores = len(self.image.cores)
+        per_core = self._fan_out.T @ self._spike_count  # synaptic events per target core
+        packets = np.bincount(self.core_of, weights=self._spike_count, minlength=n_cores)
+        macs = None
+        if self._graded.any():
+            macs = self._fan_out.T @ np.where(self._graded, self._spike_count, 0)
+        return Counters(self._stepped * self._steps_run, packets.astype(np.int64),
+                        np.asarray(per_core, np.int64), self._steps_run,
+                        None if macs is None else np.asarray(macs, np.int64))
 
     # -- results -----------------------------------------------------------------------
     def recordings(self) -> list[CoreRecording]:
@@ -623,11 +817,29 @@ class Emulator:
         return out
 
 
-def _payloads(fired: list[np.ndarray], graded: dict[int, np.ndarray]) -> np.ndarray:
-    """One float32 payload per packet of this step: the graded values where a kernel or
-    source gave them, 1 for plain spikes."""
-    return np.concatenate([graded[k].astype(np.float32) if k in graded
-                           else np.ones(f.size, np.float32) for k, f in enumerate(fired)])
+def _payloads(fired: list[np.ndarray], payloads: list[np.ndarray | None]
+              ) -> np.ndarray | None:
+    """One float32 payload per packet of this step (graded values where a kernel or source
+    gave them, 1 for plain spikes), or None when no packet of the step is graded."""
+    if all(p is None for p in payloads):
+        return None
+    return np.concatenate([np.ones(f.size, np.float32) if p is None
+                           else np.asarray(p, np.float32) for f, p in zip(fired, payloads,
+                                                                           strict=True)])
+
+
+def _parallel(cores: tuple, region: str, syn_all: list[np.ndarray], idx: np.ndarray,
+              default: object) -> np.ndarray:
+    """Region ``region`` of every core, parallel to its synapses, at global synapse
+    positions ``idx`` (``default`` where a core's region is empty)."""
+    parts = [c.dram.get(region) for c in cores]
+    dtype = next((p.dtype for p in parts if p is not None and p.size),
+                 np.asarray(default).dtype)
+    if all(p is None or p.size == 0 for p in parts):
+        return np.full(idx.size, default, dtype)
+    padded = [p if p is not None and p.size else np.full(y.size, default, dtype)
+              for p, y in zip(parts, syn_all, strict=True)]
+    return np.concatenate(padded)[idx]
 
 
 def _joined(regions: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,9 @@ each firing neuron becomes its packet's float32 payload, which every synapse mul
 weight by (a plain spike's payload is 1).
 """
 
+from .adexp import adexp_cond_alpha, adexp_cond_exp
 from .egru import egru
+from .izhikevich import izhikevich
 from .lif import lif_cond_alpha, lif_cond_exp, lif_curr_alpha, lif_curr_delta, lif_curr_exp
 from .nir import nir_cuba
 
@@ -19,6 +21,9 @@ NEURON_KERNELS = {
     "lif_curr_alpha": lif_curr_alpha,
     "lif_cond_alpha": lif_cond_alpha,
     "nir_cuba": nir_cuba,
+    "izhikevich": izhikevich,
+    "adexp_cond_exp": adexp_cond_exp,
+    "adexp_cond_alpha": adexp_cond_alpha,
 }
 NEURON_KERNELS["egru"] = egru
 

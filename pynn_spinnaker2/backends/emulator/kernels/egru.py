@@ -43,3 +43,7 @@ def egru(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.ndarray,
     else:
         s["update"], s["reset"], s["candidate"] = u, r, g
     return fired, c_hat
+
+
+#: Its events are graded: the emulator counts each of their synaptic events as a MAC.
+egru.graded = True

@@ -1,0 +1,68 @@
+r"""Izhikevich: the two-variable quadratic neuron of Izhikevich (2003).
+
+.. math::
+
+    \frac{dv}{dt} = 0.04 v^2 + 5 v + 140 - u + I, \qquad
+    \frac{du}{dt} = a (b v - u)
+
+with :math:`I = 1000 (i_{offset} + I_{inj})` (the equation is dimensionless in pA: PyNN's
+currents are nA). When :math:`v \ge 30` mV a spike is emitted, :math:`v \leftarrow c` and
+:math:`u \leftarrow u + d`. Synaptic events jump v by their weight (mV), as in NEST's
+``izhikevich``.
+
+Integration is forward Euler with the step's start values of both variables, NEST's
+``consistent_integration`` scheme, with the same order of operations per step: the Euler
+update, this step's synaptic jumps, the threshold test and reset. There is no refractory
+period.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import CellModel, f32, structured
+
+DEFAULTS = {"a": 0.02, "b": 0.2, "c": -65.0, "d": 2.0, "i_offset": 0.0}
+INITIAL = {"v": -70.0, "u": -14.0}
+#: The spike cut-off (mV), fixed in the model.
+V_PEAK = 30.0
+#: nA -> the model's current units (pA).
+CURRENT_SCALE = 1000.0
+
+PARAM_DTYPE = np.dtype([("a", "<f4"), ("b", "<f4"), ("c", "<f4"), ("d", "<f4"),
+                        ("i_offset", "<f4"), ("dt", "<f4")])
+STATE_DTYPE = np.dtype([("v", "<f4"), ("u", "<f4")])
+
+
+def build_params(p: dict[str, np.ndarray], dt: float) -> np.ndarray:
+    """The neuron region; ``i_offset`` is stored in the model's pA units."""
+    return structured(PARAM_DTYPE, len(p["a"]), a=f32(p["a"]), b=f32(p["b"]), c=f32(p["c"]),
+                      d=f32(p["d"]), i_offset=f32(np.asarray(p["i_offset"]) * CURRENT_SCALE),
+                      dt=f32(dt))
+
+
+def build_state(initial: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:
+    """The state region at t = 0."""
+    return structured(STATE_DTYPE, len(initial["v"]), v=f32(initial["v"]), u=f32(initial["u"]))
+
+
+def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
+                   inputs: np.ndarray, i_inj: np.ndarray, dt: float
+                   ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One step in float64 from the PyNN parameters; ``inputs`` (2, n) are jumps in mV."""
+    v, u = s["v"], s["u"]
+    current = CURRENT_SCALE * (p["i_offset"] + i_inj)
+    v_new = v + dt * (0.04 * v * v + 5.0 * v + 140.0 - u + current) + inputs[0] + inputs[1]
+    u_new = u + dt * p["a"] * (p["b"] * v - u)
+    spiked = v_new >= V_PEAK
+    return {"v": np.where(spiked, p["c"], v_new),
+            "u": np.where(spiked, u_new + p["d"], u_new)}, spiked
+
+
+MODEL = CellModel(
+    name="Izhikevich", kernel="izhikevich", defaults=DEFAULTS, initial=INITIAL,
+    receptors=("excitatory", "inhibitory"), recordables={"spikes": "", "v": "v", "u": "u"},
+    units={"v": "mV", "u": "mV/ms"}, param_dtype=PARAM_DTYPE, state_dtype=STATE_DTYPE,
+    build_params=build_params, build_state=build_state, reference_step=reference_step,
+    weight_units="mV",
+)
