@@ -176,11 +176,9 @@ class Emulator:
         import scipy.sparse as sp
 
         n_cores = len(self.image.cores)
-        source = np.repeat(np.arange(self.n_neurons), np.diff(self.syn_ptr))
-        self._fan_out = sp.csr_matrix(
-            (np.ones(source.size, np.int64), (source, self.syn_core)),
-            shape=(self.n_neurons, n_cores))
-        self._fan_out.sum_duplicates()
+        neuron, core, count = self._fan_out_rows
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(neuron, minlength=self.n_neurons))))
+        self._fan_out = sp.csr_matrix((count, core, indptr), shape=(self.n_neurons, n_cores))
         self._graded = np.zeros(self.n_neurons, bool)
         for g in self.groups:
             if g.kernel == "graded_source_array" or getattr(
@@ -289,6 +287,9 @@ class Emulator:
         del idx
         counts = np.bincount(src_neuron, weights=lengths, minlength=self.n_neurons)
         self.syn_ptr = np.concatenate(([0], np.cumsum(counts.astype(np.int64))))
+        # Each row is one source neuron's synapses on one target core: the fan-out the work
+        # counters need, per (neuron, core), in neuron order.
+        self._fan_out_rows = (src_neuron[nonempty], d[pair][nonempty], lengths[nonempty])
 
     def _load_learning(self, image: MachineImage, syn_all: list[np.ndarray],
                        syn_base: np.ndarray, idx: np.ndarray, target_core: np.ndarray
@@ -297,11 +298,15 @@ class Emulator:
         ``synapse_plasticity`` / ``synapse_release`` region is parallel to its synapses
         (empty when none of them learns / all always transmit)."""
         cores = image.cores
-        position = idx - syn_base[target_core]
-        records = _parallel(cores, "synapse_plasticity", syn_all, idx,
-                            np.zeros(1, PLASTICITY_DTYPE)[0])
-        release = _parallel(cores, "synapse_release", syn_all, idx, np.float32(1.0))
+        learns = any(c.dram.get("synapse_plasticity", np.zeros(0)).size for c in cores)
+        stochastic = any(c.dram.get("synapse_release", np.zeros(0)).size for c in cores)
+        position = idx - syn_base[target_core] if learns or stochastic else None
+        records = (_parallel(cores, "synapse_plasticity", syn_all, idx,
+                             np.zeros(1, PLASTICITY_DTYPE)[0]) if learns
+                   else np.zeros(0, PLASTICITY_DTYPE))
         self._load_plasticity(image, records, target_core, position)
+        release = (_parallel(cores, "synapse_release", syn_all, idx, np.float32(1.0))
+                   if stochastic else np.ones(0, np.float32))
         self._load_release(image, release, target_core, position)
 
     @staticmethod
