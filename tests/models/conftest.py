@@ -8,6 +8,3 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-
-TORCH_REASON = ("torch is not installed; the model tests need the `models` extra "
-                "(pip install -e '.[models]', torch==2.13.0 CPU; scripts/setup.sh does it)")

@@ -10,15 +10,18 @@ from __future__ import annotations
 import importlib.util
 import sys
 import types
+from pathlib import Path
 
 import pytest
-from conftest import ROOT, TORCH_REASON
+
+TORCH_REASON = ("torch is not installed; the model tests need the `models` extra "
+                "(pip install -e '.[models]', torch==2.13.0 CPU; scripts/setup.sh does it)")
 
 torch = pytest.importorskip("torch", reason=TORCH_REASON)
 
 from models.egru_torch import EGRU  # noqa: E402
 
-EVNN_DIR = ROOT / ".cache" / "evnn-pytorch-0.2.0"
+EVNN_DIR = Path(__file__).resolve().parents[2] / ".cache" / "evnn-pytorch-0.2.0"
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import TORCH_REASON
+
+TORCH_REASON = ("torch is not installed; the model tests need the `models` extra "
+                "(pip install -e '.[models]', torch==2.13.0 CPU; scripts/setup.sh does it)")
 
 torch = pytest.importorskip("torch", reason=TORCH_REASON)
 
