@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ class Config:
     batch: int = 32
     lr: float = 3e-3
     dropout: float = 0.0
+    activity_weight: float = 0.0
     seed: int = 7
     cache: bool = True
     duration_us: int = 1_000_000
@@ -56,7 +57,7 @@ CONFIGS = {
                    n_bins=20, pooled=8, batch=10, lr=1e-2, cache=False, duration_us=500_000,
                    frame_us=5_000),
     "full": Config("full", n_train=1500, n_valid=200, n_test=500, hidden_sizes=(64,),
-                   epochs=15),
+                   epochs=15, activity_weight=1.0),
 }
 
 
@@ -137,10 +138,12 @@ def run(cfg: Config, results_path: Path | None = None, weights_path: Path | None
         for i in range(0, len(order), cfg.batch):
             idx = order[i: i + cfg.batch]
             x = torch.as_tensor(train_x[idx], dtype=torch.float32).transpose(0, 1)
-            logits, _ = model(x)
+            logits, events = model(x)
             loss = F.cross_entropy(logits, torch.as_tensor(train_y[idx]))
+            # activity regularisation: the event rate, through the pseudo-derivative
+            rate = torch.stack([e.mean() for e in events]).mean()
             opt.zero_grad()
-            loss.backward()
+            (loss + cfg.activity_weight * rate).backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             losses.append(loss.item())
@@ -174,8 +177,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weights", type=Path, default=None)
     parser.add_argument("--log", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--activity-weight", type=float, default=None,
+                        help="override the configuration's activity regularisation weight")
     args = parser.parse_args(argv)
-    run(CONFIGS[args.config], args.results, args.weights, args.log, threads=args.threads)
+    cfg = CONFIGS[args.config]
+    if args.activity_weight is not None:
+        cfg = replace(cfg, activity_weight=args.activity_weight)
+    run(cfg, args.results, args.weights, args.log, threads=args.threads)
 
 
 if __name__ == "__main__":

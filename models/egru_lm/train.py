@@ -2,10 +2,13 @@
 
     python -m models.egru_lm.train --config full            # EGRU, pruning, then LSTM
     python -m models.egru_lm.train --config tiny --arch egru
+    python -m models.egru_lm.train --config full --stage evaluate           # the saved dense
+    python -m models.egru_lm.train --config full --stage prune --level 0.9  # one level
 
-Results go to ``models/egru_lm/results/<config>.json`` (merged per architecture) and the EGRU
-weight files (:mod:`models.weights` format) to ``models/egru_lm/weights/<config>/``.
-Progress is printed (and, with ``--log``, appended to a file).
+Results go to ``models/egru_lm/results/<config>.json`` (merged per architecture; the stages
+write ``<config>_egru_dense.json`` and ``<config>_egru_pruned<NN>.json``) and the EGRU weight
+files (:mod:`models.weights` format) to ``models/egru_lm/weights/<config>/``. Progress is
+printed (and, with ``--log``, appended to a file).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from models.egru_lm.model import (
     matched_lstm_hidden,
 )
 from models.pruning import Pruner
-from models.weights import save_weights
+from models.weights import load_weights, save_weights
 
 HERE = Path(__file__).resolve().parent
 
@@ -199,12 +202,17 @@ def weight_meta(model: EGRULanguageModel, corpus: Corpus, cfg: Config, **extra) 
             "config": cfg.name, "works": {k: list(v) for k, v in corpus.works.items()}, **extra}
 
 
+def _new_egru(cfg: Config, vocab: int) -> EGRULanguageModel:
+    return EGRULanguageModel(vocab, cfg.hidden_sizes, dropout=cfg.dropout,
+                             dropconnect=cfg.dropconnect, thr_mean=cfg.thr_mean)
+
+
 def run_egru(cfg: Config, corpus: Corpus, train: torch.Tensor, valid_small: np.ndarray,
              weights_dir: Path, logfile: Path | None) -> dict:
+    """Train, save ``egru_dense.npz``, evaluate, then prune each level from the dense model."""
     torch.manual_seed(cfg.seed)
     vocab = len(corpus.vocab)
-    model = EGRULanguageModel(vocab, cfg.hidden_sizes, dropout=cfg.dropout,
-                              dropconnect=cfg.dropconnect, thr_mean=cfg.thr_mean)
+    model = _new_egru(cfg, vocab)
     n_params = egru_lm_params(vocab, cfg.hidden_sizes)
     log(f"EGRU {cfg.hidden_sizes}: {n_params:,} parameters", logfile)
     t0 = time.time()
@@ -212,30 +220,51 @@ def run_egru(cfg: Config, corpus: Corpus, train: torch.Tensor, valid_small: np.n
                          valid=valid_small)
     result = {"parameters": n_params, "hidden_sizes": list(cfg.hidden_sizes),
               "train_seconds": time.time() - t0, "first_loss": losses[0],
-              "final_train_loss": float(np.mean(losses[-20:])),
-              "dense": evaluate_all(model, corpus, cfg), "pruned": []}
+              "final_train_loss": float(np.mean(losses[-20:]))}
+    dense_path = save_weights(weights_dir / "egru_dense.npz", model.arrays(),
+                              weight_meta(model, corpus, cfg, pruned_sparsity=0.0))
+    result["dense"] = evaluate_all(model, corpus, cfg)
     log(f"EGRU dense: {json.dumps(result['dense']['test'])}", logfile)
-    save_weights(weights_dir / "egru_dense.npz", model.arrays(),
-                 weight_meta(model, corpus, cfg, pruned_sparsity=0.0))
-    for level in cfg.prune_levels:
-        pruner = Pruner(model, model.prunable(), level)
-        before = evaluate_all(model, corpus, cfg, test=False)
-        t0 = time.time()
-        train_steps(model, train, cfg, cfg.prune_steps, cfg.prune_lr, logfile,
-                    f"prune {level:.0%}", pruner=pruner)
-        after = evaluate_all(model, corpus, cfg)
-        measured = pruner.sparsity()
-        log(f"pruned {level:.0%}: valid ppl before fine-tuning "
-            f"{before['valid']['perplexity']:.4f}, after {after['valid']['perplexity']:.4f}; "
-            f"test {after['test']['perplexity']:.4f}", logfile)
-        result["pruned"].append({"sparsity": level, "measured_sparsity": measured,
-                                 "fine_tune_seconds": time.time() - t0,
-                                 "before_fine_tuning": before, "after_fine_tuning": after})
-        save_weights(weights_dir / f"egru_pruned{round(level * 100)}.npz", model.arrays(),
-                     weight_meta(model, corpus, cfg, pruned_sparsity=level,
-                                 pruned_matrices=[n.replace("layers.", "egru")
-                                                  for n in model.prunable()]))
+    result["pruned"] = [prune_level(cfg, corpus, train, dense_path, level, weights_dir,
+                                    logfile) for level in cfg.prune_levels]
     return result
+
+
+def prune_level(cfg: Config, corpus: Corpus, train: torch.Tensor, dense_path: Path,
+                level: float, weights_dir: Path, logfile: Path | None) -> dict:
+    """Prune the dense model of ``dense_path`` to ``level`` in one shot, fine-tune, evaluate.
+
+    Every level starts from the dense weights, so the levels can run in parallel
+    (``--stage prune --level ...``); writes ``egru_pruned<NN>.npz``.
+    """
+    torch.manual_seed(cfg.seed)
+    arrays, _ = load_weights(dense_path)
+    model = _new_egru(cfg, len(corpus.vocab))
+    model.load_arrays(arrays)
+    pruner = Pruner(model, model.prunable(), level)
+    before = evaluate_all(model, corpus, cfg, test=False)
+    t0 = time.time()
+    train_steps(model, train, cfg, cfg.prune_steps, cfg.prune_lr, logfile,
+                f"prune {level:.0%}", pruner=pruner)
+    after = evaluate_all(model, corpus, cfg)
+    log(f"pruned {level:.0%}: valid ppl before fine-tuning "
+        f"{before['valid']['perplexity']:.4f}, after {after['valid']['perplexity']:.4f}; "
+        f"test {after['test']['perplexity']:.4f}", logfile)
+    save_weights(weights_dir / f"egru_pruned{round(level * 100)}.npz", model.arrays(),
+                 weight_meta(model, corpus, cfg, pruned_sparsity=level,
+                             pruned_matrices=[n.replace("layers.", "egru")
+                                              for n in model.prunable()]))
+    return {"sparsity": level, "measured_sparsity": pruner.sparsity(),
+            "fine_tune_seconds": time.time() - t0, "before_fine_tuning": before,
+            "after_fine_tuning": after}
+
+
+def evaluate_file(cfg: Config, corpus: Corpus, path: Path) -> dict:
+    """Evaluate a saved EGRU weight file (validation, test, test prefix)."""
+    arrays, _ = load_weights(path)
+    model = _new_egru(cfg, len(corpus.vocab))
+    model.load_arrays(arrays)
+    return evaluate_all(model, corpus, cfg)
 
 
 def run_lstm(cfg: Config, corpus: Corpus, train: torch.Tensor, valid_small: np.ndarray,
@@ -308,9 +337,43 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weights-dir", type=Path, default=None)
     parser.add_argument("--log", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--stage", choices=("train", "evaluate", "prune"), default="train",
+                        help="train (default); evaluate the saved dense EGRU; or prune it to "
+                             "--level (the levels can run in parallel)")
+    parser.add_argument("--level", type=float, default=None, help="pruning level (--stage "
+                                                                   "prune)")
     args = parser.parse_args(argv)
-    run(CONFIGS[args.config], args.arch, args.results, args.weights_dir, args.log,
-        threads=args.threads)
+    cfg = CONFIGS[args.config]
+    if args.stage == "train":
+        run(cfg, args.arch, args.results, args.weights_dir, args.log, threads=args.threads)
+    else:
+        run_stage(cfg, args.stage, args.level, args.weights_dir, args.log, args.threads)
+
+
+def run_stage(cfg: Config, stage: str, level: float | None, weights_dir: Path | None,
+              logfile: Path | None, threads: int = 1, results_dir: Path | None = None,
+              corpus: Corpus | None = None) -> dict:
+    """One stage on the saved dense EGRU; writes ``results/<config>_egru_<what>.json``."""
+    torch.set_num_threads(threads)
+    weights_dir = weights_dir or HERE / "weights" / cfg.name
+    dense = weights_dir / "egru_dense.npz"
+    if not dense.exists():
+        raise FileNotFoundError(f"{dense}: train the EGRU first (--arch egru)")
+    corpus = corpus or load_corpus()
+    if stage == "evaluate":
+        out, name = {"dense": evaluate_file(cfg, corpus, dense)}, "dense"
+    else:
+        if level is None or not 0.0 < level < 1.0:
+            raise ValueError(f"--stage prune needs --level in (0, 1), got {level}")
+        train_tokens = corpus.train if cfg.train_chars is None else \
+            corpus.train[: cfg.train_chars]
+        out = prune_level(cfg, corpus, batchify(train_tokens, cfg.batch), dense, level,
+                          weights_dir, logfile)
+        name = f"pruned{round(level * 100)}"
+    path = (results_dir or HERE / "results") / f"{cfg.name}_egru_{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    return out
 
 
 if __name__ == "__main__":

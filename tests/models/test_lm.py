@@ -21,7 +21,8 @@ from models.egru_lm.model import (  # noqa: E402
     lstm_lm_params,
     matched_lstm_hidden,
 )
-from models.egru_lm.train import CONFIGS, run  # noqa: E402
+from models.egru_lm.report import collect, table  # noqa: E402
+from models.egru_lm.train import CONFIGS, run, run_stage  # noqa: E402
 from models.egru_numpy import egru_stack, log_softmax  # noqa: E402
 from models.weights import load_weights  # noqa: E402
 
@@ -126,3 +127,21 @@ def test_state_carries_across_chunks(tiny_run, corpus):
 def test_tiny_config_is_small():
     cfg = CONFIGS["tiny"]
     assert cfg.steps * cfg.batch * cfg.seq_len <= 50_000
+
+
+def test_prune_stage_from_the_dense_file_and_report(tiny_run, corpus):
+    """``--stage prune`` starts from egru_dense.npz and writes its own results file."""
+    _, out = tiny_run
+    level = run_stage(CONFIGS["tiny"], "prune", 0.9, out / "weights", None,
+                      results_dir=out, corpus=corpus)
+    for measured in level["measured_sparsity"].values():
+        assert measured == pytest.approx(0.9, abs=1e-3)
+    assert (out / "tiny_egru_pruned90.json").exists()
+    arrays, meta = load_weights(out / "weights" / "egru_pruned90.npz")
+    assert meta["pruned_sparsity"] == 0.9
+    assert np.mean(arrays["egru0.recurrent_kernel"] == 0) == pytest.approx(0.9, abs=1e-3)
+    lines = table(collect("tiny", out)).splitlines()
+    assert len(lines) == 2 + 3  # header, rule, LSTM, EGRU dense, EGRU pruned 80 %
+    with pytest.raises(ValueError, match="needs --level"):
+        run_stage(CONFIGS["tiny"], "prune", 1.5, out / "weights", None, results_dir=out,
+                  corpus=corpus)
