@@ -57,7 +57,7 @@ CONFIGS = {
                    n_bins=20, pooled=8, batch=10, lr=1e-2, cache=False, duration_us=500_000,
                    frame_us=5_000),
     "full": Config("full", n_train=1500, n_valid=200, n_test=500, hidden_sizes=(64,),
-                   epochs=15, activity_weight=1.0),
+                   epochs=15, activity_weight=0.1),
 }
 
 
