@@ -68,8 +68,10 @@ class EGRULanguageModel(nn.Module):
         """Parameters under the names of :mod:`models.weights`."""
         out = {}
         for i, layer in enumerate(self.layers):
-            for n in ("kernel", "recurrent_kernel", "bias", "recurrent_bias", "thr"):
+            for n in ("kernel", "recurrent_kernel", "bias", "recurrent_bias"):
                 out[f"egru{i}.{n}"] = getattr(layer, n).detach().cpu().numpy()
+            # what the forward pass uses: EvNN clamps the thresholds before every pass
+            out[f"egru{i}.thr"] = layer.thr.detach().clamp(0.0, 1.0).cpu().numpy()
         out["readout.weight"] = self.readout.weight.detach().cpu().numpy()
         out["readout.bias"] = self.readout.bias.detach().cpu().numpy()
         return out

@@ -39,7 +39,9 @@ def table(results: dict) -> str:
         lines.append(_row(f"LSTM {lstm['layers']} x {lstm['hidden_size']}",
                           lstm["parameters"], "0 %", lstm["dense"]))
     if egru:
-        sizes = " x ".join(str(h) for h in results["config"]["hidden_sizes"])
+        hidden = results["config"]["hidden_sizes"]
+        sizes = (f"{len(hidden)} x {hidden[0]}" if len(set(hidden)) == 1
+                 else "/".join(str(h) for h in hidden))
         params = egru_params(results)
         lines.append(_row(f"EGRU {sizes}", params, "0 %", egru["dense"]))
         for level in egru["pruned"]:
