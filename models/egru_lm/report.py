@@ -54,8 +54,8 @@ def pruning_table(results: dict) -> str:
     """Validation perplexity right after pruning and after fine-tuning, per level."""
     lines = ["| pruned | valid ppl just pruned | valid ppl fine-tuned | fine-tuning steps |",
              "|---|---|---|---|"]
-    steps = results["config"]["prune_steps"]
     for level in results["egru"]["pruned"]:
+        steps = level.get("fine_tune_steps", results["config"]["prune_steps"])
         lines.append(f"| {level['sparsity']:.0%} | "
                      f"{level['before_fine_tuning']['valid']['perplexity']:.3f} | "
                      f"{level['after_fine_tuning']['valid']['perplexity']:.3f} | {steps} |")

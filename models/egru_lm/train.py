@@ -75,7 +75,7 @@ CONFIGS = {
                    prefix_chars=200, train_chars=20_000),
     # What we trained here on a shared, heavily loaded 2-core CPU (about an hour for the EGRU).
     "full": Config("full", hidden_sizes=(128, 128), batch=256, seq_len=100, steps=300,
-                   lr=5e-3, dropout=0.05, prune_levels=(0.8, 0.9, 0.95), prune_steps=40,
+                   lr=5e-3, dropout=0.05, prune_levels=(0.8, 0.9, 0.95), prune_steps=120,
                    prune_lr=1e-3, eval_segments=128),
 }
 
@@ -255,8 +255,8 @@ def prune_level(cfg: Config, corpus: Corpus, train: torch.Tensor, dense_path: Pa
                              pruned_matrices=[n.replace("layers.", "egru")
                                               for n in model.prunable()]))
     return {"sparsity": level, "measured_sparsity": pruner.sparsity(),
-            "fine_tune_seconds": time.time() - t0, "before_fine_tuning": before,
-            "after_fine_tuning": after}
+            "fine_tune_steps": cfg.prune_steps, "fine_tune_seconds": time.time() - t0,
+            "before_fine_tuning": before, "after_fine_tuning": after}
 
 
 def evaluate_file(cfg: Config, corpus: Corpus, path: Path) -> dict:
