@@ -20,6 +20,7 @@ from models.weights import load_weights
 LM = Path(__file__).resolve().parents[2] / "models" / "egru_lm"
 FILES = [("egru_dense.npz", "full_egru_dense.json"),
          ("egru_pruned80.npz", "full_egru_pruned80.json"),
+         ("egru_pruned90.npz", "full_egru_pruned90.json"),
          ("egru_pruned95.npz", "full_egru_pruned95.json")]
 
 
