@@ -1,8 +1,15 @@
-"""Shared fixtures: every test gets a fresh simulator."""
+"""Shared fixtures: a fresh simulator, NEST beside it, the EvNN reference of the EGRU."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+import types
+from pathlib import Path
+
 import pytest
+
+EVNN_DIR = Path(__file__).resolve().parents[1] / ".cache" / "evnn-pytorch-0.2.0"
 
 
 @pytest.fixture
@@ -31,3 +38,27 @@ def on_both():
         return results[0], results[1]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def evnn():
+    """``evnn_pytorch`` (the EGRU's reference implementation by its authors), loaded from the
+    sdist's Python sources that ``tools/fetch_evnn_sdist.py`` unpacks (scripts/setup.sh runs
+    it); skips, saying why, without torch or those sources."""
+    torch = pytest.importorskip(
+        "torch", reason="torch is not installed; scripts/setup.sh installs torch==2.13.0 "
+                        "(the CPU wheel) for the EvNN comparison")
+    if not (EVNN_DIR / "evnn_pytorch" / "egru.py").exists():
+        pytest.skip("evnn-pytorch 0.2.0 sources are missing; run "
+                    "`python tools/fetch_evnn_sdist.py` (scripts/setup.sh does)")
+    # Its compiled extension is imported at module level but unused by the pure-PyTorch
+    # path; it does not load against torch 2.13 (old C++ ABI), so a stand-in takes its name.
+    sys.modules.setdefault("evnn_pytorch_lib", types.ModuleType("evnn_pytorch_lib"))
+    spec = importlib.util.spec_from_file_location(
+        "evnn_pytorch", EVNN_DIR / "evnn_pytorch" / "__init__.py",
+        submodule_search_locations=[str(EVNN_DIR / "evnn_pytorch")])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["evnn_pytorch"] = module
+    spec.loader.exec_module(module)
+    torch.set_num_threads(1)
+    return module

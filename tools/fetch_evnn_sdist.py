@@ -18,13 +18,13 @@ torch is missing.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import subprocess
+import shutil
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
+
+from sdist import fetch_sdist
 
 VERSION = "0.2.0"
 SHA256 = "10e72dff940b6c2786e7dc0828a72801bd52d32caaf71ada52773832fb6461da"
@@ -49,25 +49,17 @@ def fetch(dest: Path = DEST) -> Path:
         nvcc.write_text("#!/bin/sh\nexit 1\n")
         nvcc.chmod(0o755)
         env = dict(os.environ, PATH=f"{shadow}{os.pathsep}{os.environ.get('PATH', '')}")
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        "--no-binary", ":all:", "--no-build-isolation",
-                        f"evnn-pytorch=={VERSION}", "-d", tmp], check=True, env=env)
-        archive = next(Path(tmp).glob("evnn_pytorch-*.tar.gz"))
-        digest = hashlib.sha256(archive.read_bytes()).hexdigest()
-        if digest != SHA256:
-            raise RuntimeError(f"{archive.name}: sha256 {digest} is not the expected {SHA256}")
-        prefix = f"evnn_pytorch-{VERSION}/"
-        with tarfile.open(archive) as tar:
-            members = [m for m in tar.getmembers()
-                       if m.isfile() and m.name.startswith(prefix + SOURCES)
-                       and m.name.endswith(".py")]
-            for member in members:
-                member.name = member.name[len(prefix + SOURCES):]
-            package.mkdir(parents=True, exist_ok=True)
-            tar.extractall(package, members=members, filter="data")
-            license_file = tar.extractfile(prefix + "LICENSE")
-            if license_file is not None:
-                (dest / "LICENSE").write_bytes(license_file.read())
+        fetch_sdist(f"evnn-pytorch=={VERSION}", SHA256, f"evnn_pytorch-{VERSION}/",
+                    lambda name: (name.startswith(SOURCES) and name.endswith(".py"))
+                    or name == "LICENSE", dest,
+                    pip_args=("--no-build-isolation",), env=env)
+    # The Python sources become the importable package; the licence stays beside it.
+    package.mkdir(parents=True, exist_ok=True)
+    for source in (dest / SOURCES).rglob("*.py"):
+        target = package / source.relative_to(dest / SOURCES)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source.replace(target)
+    shutil.rmtree(dest / SOURCES.split("/")[0])
     print(f"fetched evnn-pytorch {VERSION} Python sources into {dest}")
     return dest
 

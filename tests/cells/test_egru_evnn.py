@@ -9,38 +9,12 @@ values and the internal state within float32 tolerance.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-EVNN_DIR = ROOT / ".cache" / "evnn-pytorch-0.2.0"
-
-
-@pytest.fixture(scope="module")
-def evnn():
-    """The ``evnn_pytorch`` package, loaded from the sdist's sources."""
-    torch = pytest.importorskip(
-        "torch", reason="torch is not installed; scripts/setup.sh installs torch==2.13.0 "
-                        "(the CPU wheel) for the EvNN comparison")
-    if not (EVNN_DIR / "evnn_pytorch" / "egru.py").exists():
-        pytest.skip("evnn-pytorch 0.2.0 sources are missing; run "
-                    "`python tools/fetch_evnn_sdist.py` (scripts/setup.sh does)")
-    # Its compiled extension is imported at module level but unused by the pure-PyTorch
-    # path; it does not load against torch 2.13 (old C++ ABI), so a stand-in takes its name.
-    sys.modules.setdefault("evnn_pytorch_lib", types.ModuleType("evnn_pytorch_lib"))
-    spec = importlib.util.spec_from_file_location(
-        "evnn_pytorch", EVNN_DIR / "evnn_pytorch" / "__init__.py",
-        submodule_search_locations=[str(EVNN_DIR / "evnn_pytorch")])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["evnn_pytorch"] = module
-    spec.loader.exec_module(module)
-    torch.set_num_threads(1)
-    return module
 
 
 def _evnn_layer(evnn, n_in: int, n_hidden: int, seed: int, prune: float = 0.0):

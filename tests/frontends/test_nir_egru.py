@@ -5,10 +5,7 @@ say; malformed nodes give a FormatError that names them."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
-import types
 from pathlib import Path
 
 import h5py
@@ -267,26 +264,6 @@ def test_graph_made_by_hand_runs_the_equations(sim, tmp_path) -> None:
 
 
 # -- against EvNN itself ---------------------------------------------------------------------
-EVNN_DIR = ROOT / ".cache" / "evnn-pytorch-0.2.0"
-
-
-@pytest.fixture(scope="module")
-def evnn():
-    """``evnn_pytorch`` from the sdist's sources, as tests/cells/test_egru_evnn.py loads it
-    (its compiled extension does not load against torch 2.13; the pure-PyTorch path runs)."""
-    pytest.importorskip("torch", reason="torch is not installed; scripts/setup.sh installs "
-                                        "torch==2.13.0 (the CPU wheel)")
-    if not (EVNN_DIR / "evnn_pytorch" / "egru.py").exists():
-        pytest.skip("evnn-pytorch 0.2.0 sources are missing; run "
-                    "`python tools/fetch_evnn_sdist.py` (scripts/setup.sh does)")
-    sys.modules.setdefault("evnn_pytorch_lib", types.ModuleType("evnn_pytorch_lib"))
-    spec = importlib.util.spec_from_file_location(
-        "evnn_pytorch", EVNN_DIR / "evnn_pytorch" / "__init__.py",
-        submodule_search_locations=[str(EVNN_DIR / "evnn_pytorch")])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["evnn_pytorch"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_nodes_from_evnn_modules_match_evnn(sim, evnn, tmp_path) -> None:

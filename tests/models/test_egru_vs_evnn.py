@@ -7,11 +7,6 @@ training here is training as EvNN does it.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import types
-from pathlib import Path
-
 import pytest
 
 TORCH_REASON = ("torch is not installed; the model tests need the `models` extra "
@@ -20,24 +15,6 @@ TORCH_REASON = ("torch is not installed; the model tests need the `models` extra
 torch = pytest.importorskip("torch", reason=TORCH_REASON)
 
 from models.egru_torch import EGRU  # noqa: E402
-
-EVNN_DIR = Path(__file__).resolve().parents[2] / ".cache" / "evnn-pytorch-0.2.0"
-
-
-@pytest.fixture(scope="module")
-def evnn():
-    if not (EVNN_DIR / "evnn_pytorch" / "egru.py").exists():
-        pytest.skip("evnn-pytorch 0.2.0 sources are missing from .cache/evnn-pytorch-0.2.0 "
-                    "(tools/fetch_evnn_sdist.py of the EGRU work fetches them)")
-    # The compiled extension is imported at module level but unused by the pure-PyTorch path.
-    sys.modules.setdefault("evnn_pytorch_lib", types.ModuleType("evnn_pytorch_lib"))
-    spec = importlib.util.spec_from_file_location(
-        "evnn_pytorch", EVNN_DIR / "evnn_pytorch" / "__init__.py",
-        submodule_search_locations=[str(EVNN_DIR / "evnn_pytorch")])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["evnn_pytorch"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _pair(evnn, n_in, n_hidden, seed):
