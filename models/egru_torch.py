@@ -142,3 +142,17 @@ def egru_param_count(input_size: int, hidden_size: int) -> int:
 def lstm_param_count(input_size: int, hidden_size: int) -> int:
     """Parameters of one ``torch.nn.LSTM`` layer (two bias vectors, as PyTorch has)."""
     return 4 * hidden_size * (input_size + hidden_size) + 8 * hidden_size
+
+
+def egru_arrays(layers: object, readout: object) -> dict:
+    """The parameters of stacked EGRU ``layers`` and a linear ``readout`` under the names of
+    :mod:`models.weights` (float32 NumPy arrays)."""
+    out = {}
+    for i, layer in enumerate(layers):
+        for n in ("kernel", "recurrent_kernel", "bias", "recurrent_bias"):
+            out[f"egru{i}.{n}"] = getattr(layer, n).detach().cpu().numpy()
+        # what the forward pass uses: EvNN clamps the thresholds before every pass
+        out[f"egru{i}.thr"] = layer.thr.detach().clamp(0.0, 1.0).cpu().numpy()
+    out["readout.weight"] = readout.weight.detach().cpu().numpy()
+    out["readout.bias"] = readout.bias.detach().cpu().numpy()
+    return out

@@ -23,6 +23,7 @@ from torch.nn import functional as F
 from models.egru_gesture.events import events_to_frames
 from models.egru_gesture.model import EGRUClassifier
 from models.egru_gesture.synth import CLASSES, CameraConfig, generate_dataset
+from models.progress import log
 from models.weights import save_weights
 
 HERE = Path(__file__).resolve().parent
@@ -59,14 +60,6 @@ CONFIGS = {
     "full": Config("full", n_train=1500, n_valid=200, n_test=500, hidden_sizes=(64,),
                    epochs=15, activity_weight=0.1),
 }
-
-
-def log(msg: str, logfile: Path | None) -> None:
-    line = f"[{time.strftime('%H:%M:%S')}] {msg}"
-    print(line, flush=True)
-    if logfile is not None:
-        with logfile.open("a") as f:
-            f.write(line + "\n")
 
 
 def make_frames(cfg: Config, n: int, seed: int, camera: CameraConfig,

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from models.egru_torch import EGRU, egru_param_count, lstm_param_count
+from models.egru_torch import EGRU, egru_arrays, egru_param_count, lstm_param_count
 
 State = list[tuple[torch.Tensor, torch.Tensor]]
 
@@ -66,15 +66,7 @@ class EGRULanguageModel(nn.Module):
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Parameters under the names of :mod:`models.weights`."""
-        out = {}
-        for i, layer in enumerate(self.layers):
-            for n in ("kernel", "recurrent_kernel", "bias", "recurrent_bias"):
-                out[f"egru{i}.{n}"] = getattr(layer, n).detach().cpu().numpy()
-            # what the forward pass uses: EvNN clamps the thresholds before every pass
-            out[f"egru{i}.thr"] = layer.thr.detach().clamp(0.0, 1.0).cpu().numpy()
-        out["readout.weight"] = self.readout.weight.detach().cpu().numpy()
-        out["readout.bias"] = self.readout.bias.detach().cpu().numpy()
-        return out
+        return egru_arrays(self.layers, self.readout)
 
     def load_arrays(self, arrays: dict) -> None:
         """Inverse of :meth:`arrays`."""

@@ -32,6 +32,7 @@ from models.egru_lm.model import (
     lstm_lm_params,
     matched_lstm_hidden,
 )
+from models.progress import log
 from models.pruning import Pruner
 from models.weights import load_weights, save_weights
 
@@ -78,14 +79,6 @@ CONFIGS = {
                    lr=5e-3, dropout=0.05, prune_levels=(0.8, 0.9, 0.95), prune_steps=120,
                    prune_lr=1e-3, eval_segments=128),
 }
-
-
-def log(msg: str, logfile: Path | None) -> None:
-    line = f"[{time.strftime('%H:%M:%S')}] {msg}"
-    print(line, flush=True)
-    if logfile is not None:
-        with logfile.open("a") as f:
-            f.write(line + "\n")
 
 
 def batchify(tokens: np.ndarray, batch: int) -> torch.Tensor:
