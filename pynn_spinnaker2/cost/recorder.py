@@ -14,8 +14,9 @@ RECORDED = ("packets_sent", "synaptic_events", "macs")
 class ActivityRecorder:
     """Per-step counts of one run, kept in a bounded number of step blocks.
 
-    The emulator owns one, built at reset, and calls :meth:`record` with its cumulative
-    counters once per step; the recorder stores the increase since the previous call.
+    The emulator owns one, built at reset, and hands it the counts of each block of steps it
+    ran (:meth:`record_steps`); :meth:`record` takes one step's cumulative counters instead
+    and stores the increase since the previous call.
 
     Parameters
     ----------
@@ -40,27 +41,23 @@ class ActivityRecorder:
     def record(self, counters: object) -> None:
         """Store one step: the increase of ``counters`` (an object with the per-core arrays
         ``packets_sent``, ``synaptic_events`` and, for graded events, ``macs``)."""
-        now = self._last.copy()
+        events = {}
+        cores = np.arange(self.n_cores)
         for k, name in enumerate(RECORDED):
             value = getattr(counters, name, None)
             if value is not None:  # kernels without graded events keep no ``macs``
-                now[k] = value
-        delta = now - self._last
-        self._last = now
-        if self.n_blocks == 0 or self._lengths[self.n_blocks - 1] == self.block_steps:
-            if self.n_blocks == self.capacity:
-                self._merge()
-            self.n_blocks += 1
-        b = self.n_blocks - 1
-        self._sums[b] += delta
-        np.maximum(self._peaks[b], delta, out=self._peaks[b])
-        self._lengths[b] += 1
-        self.n_steps += 1
+                events[name] = (np.zeros(self.n_cores, np.int64), cores,
+                                np.asarray(value, np.int64) - self._last[k])
+        self.record_steps(1, events)
 
     def record_steps(self, n_steps: int,
                      events: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
         """Store ``n_steps`` consecutive steps at once, as ``n_steps`` calls of :meth:`record`
         would (the emulator counts in bulk, after a block of steps).
+
+        Block ``i`` always holds steps ``[i B, (i + 1) B)``, ``B`` the block size: the
+        smallest power of two that keeps every step so far within the capacity, so the
+        blocks of any sequence of calls are those of recording step by step.
 
         Parameters
         ----------
@@ -70,34 +67,33 @@ class ActivityRecorder:
             Counter name -> (step within the ``n_steps``, core, count); repeated (step,
             core) pairs add up. Counters not named count nothing in these steps.
         """
-        totals = {}
+        if n_steps <= 0:
+            return
+        first = self.n_steps
+        total = first + n_steps
+        while -(-total // self.block_steps) > self.capacity:
+            self._merge()
+        size = self.block_steps
         for k, name in enumerate(RECORDED):
             step, core, count = events.get(name, (np.zeros(0, np.int64),) * 3)
-            code = np.asarray(step, np.int64) * self.n_cores + np.asarray(core, np.int64)
-            code, inverse = np.unique(code, return_inverse=True)
-            value = np.bincount(inverse, weights=count, minlength=code.size).astype(np.int64)
-            totals[k] = (code // self.n_cores, code % self.n_cores, value)  # sorted by step
+            step, core = np.asarray(step, np.int64), np.asarray(core, np.int64)
+            count = np.asarray(count, np.int64)
             self._last[k] += np.bincount(core, weights=count,
                                          minlength=self.n_cores).astype(np.int64)
-        done = 0
-        while done < n_steps:
-            if self.n_blocks == 0 or self._lengths[self.n_blocks - 1] == self.block_steps:
-                if self.n_blocks == self.capacity:
-                    self._merge()
-                self.n_blocks += 1
-            b = self.n_blocks - 1
-            take = min(n_steps - done, self.block_steps - int(self._lengths[b]))
-            for k, (step, core, value) in totals.items():
-                a, z = np.searchsorted(step, [done, done + take])
-                if z > a:
-                    np.add.at(self._sums[b, k], core[a:z], value[a:z])
-                    np.maximum.at(self._peaks[b, k], core[a:z], value[a:z])
-            self._lengths[b] += take
-            self.n_steps += take
-            done += take
+            # Per (step, core) totals, then per block: sums, and maxima over its steps.
+            code, inverse = np.unique(step * self.n_cores + core, return_inverse=True)
+            value = np.bincount(inverse, weights=count, minlength=code.size).astype(np.int64)
+            block = (first + code // self.n_cores) // size
+            where = (block, k, code % self.n_cores)
+            np.add.at(self._sums, where, value)
+            np.maximum.at(self._peaks, where, value)
+        blocks = (np.arange(first, total) // size)
+        self._lengths += np.bincount(blocks, minlength=self.capacity)[:self.capacity]
+        self.n_blocks = int(blocks[-1]) + 1
+        self.n_steps = total
 
     def _merge(self) -> None:
-        """Halve the number of blocks: each new block holds two old ones."""
+        """Double the block size: each new block holds two old ones."""
         half = self.capacity // 2
         self._sums[:half] = self._sums[0::2] + self._sums[1::2]
         self._peaks[:half] = np.maximum(self._peaks[0::2], self._peaks[1::2])
@@ -105,7 +101,7 @@ class ActivityRecorder:
         self._sums[half:] = 0
         self._peaks[half:] = 0
         self._lengths[half:] = 0
-        self.n_blocks = half
+        self.n_blocks = -(-self.n_blocks // 2)
         self.block_steps *= 2
 
     def blocks(self) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
