@@ -560,7 +560,10 @@ class _Lowering:
             if op is not None and total.size != op.n_in and self.preds.get(name):
                 raise NetworkError(f"NIR import: {_describe(name, self.nodes[name])} takes "
                                    f"{op.n_in} input values but receives {total.size}")
-            expr = total if op is None else total.apply(op)
+            if op is None:
+                expr = total
+            else:  # without an edge in, nothing reaches the map (``total`` is a placeholder)
+                expr = total.apply(op) if self.preds.get(name) else ops.Expr.zero(op.n_out)
             if op is None:
                 params["bias"] = params["bias"] + expr.offset
             elif receptor in low.offset_params:

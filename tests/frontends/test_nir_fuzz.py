@@ -173,3 +173,14 @@ def test_not_a_file_and_not_hdf5(tmp_path) -> None:
     (tmp_path / "text.nir").write_text("hello")
     with pytest.raises(FormatError, match="text.nir: not a readable HDF5 file"):
         read_nir(tmp_path / "text.nir")
+
+
+def test_a_file_without_edges_is_refused_clearly(valid_file, tmp_path) -> None:
+    """No edge at all: the EGRU's input maps meet nothing (once an IndexError deep inside)."""
+    path = tmp_path / "no_edges.nir"
+    shutil.copy(valid_file, path)
+    with h5py.File(path, "r+") as f:
+        del f["node/edges"]
+        f.create_dataset("node/edges", data=np.zeros(0))
+    with pytest.raises(NetworkError, match="has no input edge"):
+        _load(path)
