@@ -331,6 +331,73 @@ def more_pes(plan: list[int], pieces: list[int], loads: list[float],
     return new if new != plan else None
 
 
+# -- batches of copies ----------------------------------------------------------------------
+
+#: PEs of a chip a batch plans with (152 per chip; a little room for the placer).
+PES_PER_CHIP = 148
+#: Neurons per PE of a spike source (its cell type's default).
+SOURCE_PER_PE = 1024
+
+
+def chips_for(copies: int, plan: list[int], hidden: list[int], inputs: int) -> int:
+    """Chips a batch of ``copies`` networks (a spike source of ``inputs`` neurons and EGRU
+    layers of ``hidden`` units at ``plan`` units per PE each) needs."""
+    per_copy = -(-inputs // SOURCE_PER_PE) + sum(
+        len(piece_bounds(h, cap)) - 1 for h, cap in zip(hidden, plan, strict=True))
+    return max(1, -(-copies * per_copy // PES_PER_CHIP))
+
+
+def batch_loads(chip: dict, cost: dict, copies: list[list[str]]) -> tuple[list, list]:
+    """Per layer over all copies (``copies[k]``: layer k's population labels): the units of
+    every piece, and the peak load of the busiest PE."""
+    pieces = [[u for label in labels for u in chip["layers"][label]["units_per_pe"]]
+              for labels in copies]
+    loads = [max(cost["max_pe_load_by_population"][label] for label in labels)
+             for labels in copies]
+    return pieces, loads
+
+
+def per_copy_chip(chip: dict, copies: int) -> dict:
+    """A batch run's chip figures, with the PEs of one copy of the network."""
+    out = {k: v for k, v in chip.items() if k != "layers"}
+    out.update(copies=copies, pes_per_copy=chip["pes"] / copies,
+               egru_pes_per_copy=chip["egru_pes"] / copies)
+    return out
+
+
+def combine_costs(costs: list[dict], positions: list[int]) -> dict:
+    """The cost figures of several batch runs (:func:`cost_figures` each), per inference.
+
+    ``positions``: steps of input per copy in each run (characters of a segment; 1 for a
+    recording). Energies are summed over the runs and divided by all inferences; latency per
+    inference is a run's wall time over its positions (the copies run in parallel, so a
+    copy's inference takes as long as the run); loads and power are the worst run's.
+    """
+    n = sum(c["inferences"] for c in costs)
+    out: dict = {"inferences": n, "runs": len(costs)}
+    for key in (k for k in costs[0] if "." in k):
+        parts = [c[key] for c in costs]
+        weights = [c["inferences"] for c in costs]
+        out[key] = {
+            "overrun_runs": sum(bool(p["overrun"]) for p in parts),
+            "max_pe_load": max(p["max_pe_load"] for p in parts),
+            "run_wall_time_s_max": max(p["wall_time_s"][1] for p in parts),
+            "latency_per_inference_s": max(p["wall_time_s"][1] / k
+                                           for p, k in zip(parts, positions, strict=True)),
+            "energy_per_inference_j": sum(p["energy_per_inference_j"] * w
+                                          for p, w in zip(parts, weights, strict=True)) / n,
+            "energy_dynamic_per_inference_j": sum(
+                p["energy_dynamic_per_inference_j"] * w
+                for p, w in zip(parts, weights, strict=True)) / n,
+            "power_w_max": max(p["power_w"] for p in parts)}
+    out["per_inference"] = {name: sum(c["per_inference"][name] * c["inferences"]
+                                      for c in costs) / n
+                            for name in costs[0]["per_inference"]}
+    out["pes_rows_in_sram"] = costs[0]["pes_rows_in_sram"]
+    out["pes_with_rows"] = costs[0]["pes_with_rows"]
+    return out
+
+
 # -- references -----------------------------------------------------------------------------
 
 def torch_available() -> bool:
@@ -397,13 +464,20 @@ def reference_name(results: list[dict]) -> str:
     return " / ".join(sorted(names))
 
 
-def compare_layers(emulated: list[np.ndarray], reference: list[np.ndarray]) -> list[dict]:
-    """Per layer: (position, unit) pairs whose event differs, and the largest value gap."""
+def compare_layers(emulated: list[np.ndarray], reference: list[np.ndarray],
+                   before: list[dict] | None = None) -> list[dict]:
+    """Per layer: events on the emulator, (position, unit) pairs whose event differs from the
+    reference, and the largest value gap; added to ``before`` (an earlier batch's figures)."""
     out = []
-    for y, r in zip(emulated, reference, strict=True):
-        out.append({"events_differing": int(((y != 0) != (r != 0)).sum()),
-                    "events": int((y != 0).sum()),
-                    "max_abs_value_difference": float(np.abs(y - r).max(initial=0.0))})
+    for k, (y, r) in enumerate(zip(emulated, reference, strict=True)):
+        d = {"events": int((y != 0).sum()),
+             "reference_events": int((r != 0).sum()),
+             "events_differing": int(((y != 0) != (r != 0)).sum()),
+             "max_abs_value_difference": float(np.abs(y - r).max(initial=0.0))}
+        if before is not None:
+            d = {key: (max(v, before[k][key]) if key.startswith("max") else v + before[k][key])
+                 for key, v in d.items()}
+        out.append(d)
     return out
 
 

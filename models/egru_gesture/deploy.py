@@ -37,14 +37,17 @@ import numpy as np
 from models.deploy import (
     Stopwatch,
     WeightFileError,
+    batch_loads,
     build_layers,
     check_io_sizes,
     chip_figures,
+    chips_for,
+    combine_costs,
     compare_layers,
     cost_figures,
     load_model_file,
     more_pes,
-    piece_bounds,
+    per_copy_chip,
     plan_units_per_pe,
     reference_layers,
     reference_name,
@@ -56,10 +59,6 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_WEIGHTS = (HERE / "weights" / "full" / "egru_gesture.npz",)
 #: Runs at most, with ``--per-core fit``, to find units per PE that keep the 1 ms tick.
 MAX_PASSES = 4
-#: PEs of a chip the batch plans with (152 per chip; a little room for the placer).
-PES_PER_CHIP = 148
-#: Neurons per PE of a spike source (its cell type's default).
-SOURCE_PER_PE = 1024
 
 
 def recordings(meta: dict, path: Path, n: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -85,13 +84,6 @@ def readout(ys_last: np.ndarray, arrays: dict) -> np.ndarray:
         + arrays["readout.bias"].astype(np.float64)
 
 
-def chips_for(copies: int, plan: list[int], hidden: list[int], inputs: int) -> int:
-    """Chips a batch of ``copies`` networks needs, with ``plan`` units per PE."""
-    per_copy = -(-inputs // SOURCE_PER_PE) + sum(
-        len(piece_bounds(h, cap)) - 1 for h, cap in zip(hidden, plan, strict=True))
-    return max(1, -(-copies * per_copy // PES_PER_CHIP))
-
-
 def emulate_batch(sim: object, arrays: dict[str, np.ndarray], frames: np.ndarray,
                   plan: list[int], hidden: list[int]) -> dict:
     """One run: every recording of ``frames`` (n, bins, inputs) in its own copy of the
@@ -112,11 +104,9 @@ def emulate_batch(sim: object, arrays: dict[str, np.ndarray], frames: np.ndarray
     clock.lap("read_s")
     chip = chip_figures(sim)
     cost = cost_figures(sim, inferences=n)
+    pieces, loads = batch_loads(chip, cost, [[layers[k].population.label for layers in copies]
+                                             for k in range(len(hidden))])
     clock.lap("cost_s")
-    labels = [[layers[k].population.label for layers in copies] for k in range(len(hidden))]
-    loads = [max(cost["max_pe_load_by_population"][lab] for lab in labs) for labs in labels]
-    pieces = [[u for lab in labs for u in chip["layers"][lab]["units_per_pe"]]
-              for labs in labels]
     sim.end()
     return {"ys": ys, "chip": chip, "cost": cost, "loads": loads, "pieces": pieces,
             "seconds": clock.seconds}
@@ -186,44 +176,12 @@ def deploy_file(path: str | Path, samples: int | None = None, batch: int = 50,
         "predictions_differing": int((predicted != ref_predicted).sum()),
         "max_abs_logit_difference": float(np.abs(logits - ref_logits).max()),
         "layers_vs_reference": compare_layers(ys, ref_ys),
-        "chip_per_batch": _chip(runs, batch), "cost": _cost(runs, n),
+        "chip_per_batch": per_copy_chip(runs[0]["chip"], runs[0]["ys"][0].shape[1]),
+        "cost": combine_costs([r["cost"] for r in runs], [1] * len(runs)),
         "seconds": {"emulator_all_batches_s": sum(sum(r["seconds"].values()) for r in runs),
                     "first_batch_passes_s": sum(sum(p["seconds"].values()) for p in passes),
                     **clock.seconds},
     }
-
-
-def _chip(runs: list[dict], batch: int) -> dict:
-    """The first (full) batch's chip figures, and the PEs of one copy of the network."""
-    chip = dict(runs[0]["chip"])
-    chip.pop("layers")
-    copies = min(batch, runs[0]["ys"][0].shape[1])
-    chip["copies"] = copies
-    chip["pes_per_copy"] = chip["pes"] / copies
-    chip["egru_pes_per_copy"] = chip["egru_pes"] / copies
-    return chip
-
-
-def _cost(runs: list[dict], n: int) -> dict:
-    """Cost figures over all batches, per recording (energies summed, loads the worst)."""
-    out: dict = {"per_sample": {}}
-    for key in (k for k in runs[0]["cost"] if "." in k):
-        parts = [r["cost"][key] for r in runs]
-        energy = sum(p["energy_per_inference_j"] * r["cost"]["inferences"]
-                     for p, r in zip(parts, runs, strict=True))
-        dynamic = sum(p["energy_dynamic_per_inference_j"] * r["cost"]["inferences"]
-                      for p, r in zip(parts, runs, strict=True))
-        wall = [p["wall_time_s"][1] for p in parts]
-        out[key] = {"overrun_batches": sum(bool(p["overrun"]) for p in parts),
-                    "max_pe_load": max(p["max_pe_load"] for p in parts),
-                    "batch_latency_s_max": max(wall),
-                    "energy_per_sample_j": energy / n,
-                    "energy_dynamic_per_sample_j": dynamic / n,
-                    "power_w_max": max(p["power_w"] for p in parts)}
-    for name in runs[0]["cost"]["per_inference"]:
-        out["per_sample"][name] = sum(r["cost"]["per_inference"][name] * r["cost"]["inferences"]
-                                      for r in runs) / n
-    return out
 
 
 def table(results: list[dict]) -> str:
@@ -258,19 +216,19 @@ def table(results: list[dict]) -> str:
               "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         c = r["cost"]
-        per = c["per_sample"]
+        per = c["per_inference"]
         rt, fr = c["real_time.rows_in_sram"], c["free_running.rows_in_sram"]
-        overrun = f" (overruns in {rt['overrun_batches']} batches)" if rt["overrun_batches"] \
-            else ""
+        overrun = f" (overruns in {rt['overrun_runs']} batches)" if rt["overrun_runs"] else ""
         lines.append(
             f"| {Path(r['weights']).name} | {per['synaptic_events']:,.0f} | "
             f"{per['macs']:,.0f} | {per['packets_sent']:.0f} | {per['packets_received']:.0f} "
-            f"| {rt['max_pe_load']:.2f}{overrun} | {rt['batch_latency_s_max'] * 1e3:.1f} ms, "
-            f"{rt['energy_per_sample_j'] * 1e3:.3f} mJ "
-            f"({rt['energy_dynamic_per_sample_j'] * 1e3:.3f} mJ) | "
-            f"{fr['batch_latency_s_max'] * 1e3:.2f} ms, "
-            f"{fr['energy_per_sample_j'] * 1e3:.3f} mJ | "
-            f"{c['real_time.rows_in_dram']['energy_per_sample_j'] * 1e3:.3f} mJ | "
+            f"| {rt['max_pe_load']:.2f}{overrun} | "
+            f"{rt['latency_per_inference_s'] * 1e3:.1f} ms, "
+            f"{rt['energy_per_inference_j'] * 1e3:.3f} mJ "
+            f"({rt['energy_dynamic_per_inference_j'] * 1e3:.3f} mJ) | "
+            f"{fr['latency_per_inference_s'] * 1e3:.2f} ms, "
+            f"{fr['energy_per_inference_j'] * 1e3:.3f} mJ | "
+            f"{c['real_time.rows_in_dram']['energy_per_inference_j'] * 1e3:.3f} mJ | "
             f"{r['seconds']['emulator_all_batches_s']:.0f} s ({r['batches']} batches) |")
     return "\n".join(lines)
 

@@ -39,13 +39,17 @@ import numpy as np
 from models.deploy import (
     Stopwatch,
     WeightFileError,
+    batch_loads,
     build_layers,
     check_io_sizes,
     chip_figures,
+    chips_for,
+    combine_costs,
     compare_layers,
     cost_figures,
     load_model_file,
     more_pes,
+    per_copy_chip,
     plan_units_per_pe,
     reference_layers,
     reference_name,
@@ -61,6 +65,8 @@ DEFAULT_WEIGHTS = tuple(FULL / f"egru_{n}.npz" for n in ("dense", "pruned80", "p
 TOLERANCE = 0.01
 #: Runs at most, with ``--per-core fit``, to find units per PE that keep the 1 ms tick.
 MAX_PASSES = 4
+#: Characters of the test split (Hamlet, A Midsummer Night's Dream, Henry V, Lucrece).
+TEST_CHARS = 509_138
 #: Bytes of one entry of a spike source's schedule in its PE's SRAM (mapping/memory.py).
 SCHEDULE_BYTES = 8
 
@@ -76,15 +82,29 @@ def check_vocabulary(arrays: dict[str, np.ndarray], meta: dict, path: Path) -> s
     return vocabulary
 
 
-def text_stretch(meta: dict, offset: int, chars: int) -> np.ndarray:
-    """``chars + 1`` characters of the test split from ``offset``, encoded with the weight
-    file's vocabulary (characters it lacks become its unknown token 0)."""
+def held_out_text(meta: dict) -> str:
+    """The test split's text (the works named in the file's metadata)."""
     works = tuple(meta.get("works", {}).get("test", data.TEST_WORKS))
-    text = data.read_split(data.fetch_corpus(), works)
-    if offset < 0 or chars < 1 or offset + chars + 1 > len(text):
-        raise ValueError(f"--offset {offset} --chars {chars}: the test split has {len(text)} "
-                         f"characters (chars + 1 of them from the offset are needed)")
-    return data.Vocabulary(meta["vocabulary"]).encode(text[offset: offset + chars + 1])
+    return data.read_split(data.fetch_corpus(), works)
+
+
+def text_segments(meta: dict, offset: int, chars: int, segments: int) -> np.ndarray:
+    """(segments, chars + 1) tokens: ``segments`` contiguous stretches of the test split from
+    ``offset``, each of ``chars`` + 1 characters (the last one only a target), encoded with
+    the weight file's vocabulary (characters it lacks become its unknown token 0)."""
+    text = held_out_text(meta)
+    need = segments * (chars + 1)
+    if offset < 0 or chars < 1 or segments < 1 or offset + need > len(text):
+        raise ValueError(f"--offset {offset} --chars {chars} --segments {segments}: needs "
+                         f"{need} characters from the offset, the test split has {len(text)}")
+    tokens = data.Vocabulary(meta["vocabulary"]).encode(text[offset: offset + need])
+    return tokens.reshape(segments, chars + 1)
+
+
+def whole_split(meta: dict, segments: int = 128) -> tuple[int, int]:
+    """(chars, segments) that cover the test split as the training run's evaluation does:
+    ``segments`` contiguous pieces of ``len // segments`` characters, each from zero state."""
+    return len(held_out_text(meta)) // segments - 1, segments
 
 
 def check_source_fits(x: np.ndarray, vocabulary: str, budget: int) -> None:
@@ -97,29 +117,32 @@ def check_source_fits(x: np.ndarray, vocabulary: str, budget: int) -> None:
         raise ValueError(
             f"--chars {x.size}: character {vocabulary[worst]!r} occurs {counts[worst]} times; "
             f"its input neuron's spike schedule ({need} bytes) would take more than half of a "
-            f"PE's {budget}-byte SRAM data budget. Use fewer characters (about "
-            f"{x.size * budget // (2 * need)} at most) and run longer stretches in parts")
+            f"PE's {budget}-byte SRAM data budget. Use fewer characters per segment (about "
+            f"{x.size * budget // (2 * need)} at most), or more segments")
 
 
-def perplexity(y_last: np.ndarray, targets: np.ndarray, arrays: dict) -> tuple[float, float]:
-    """Host readout and softmax (float64): (perplexity, mean cross-entropy in nats)."""
+def cross_entropy(y_last: np.ndarray, targets: np.ndarray, arrays: dict) -> float:
+    """Host readout and softmax (float64): summed cross-entropy (nats) of ``targets`` (T, N)
+    given the last layer's outputs (T, N, H)."""
     logits = np.asarray(y_last, np.float64) @ arrays["readout.weight"].astype(np.float64).T \
         + arrays["readout.bias"].astype(np.float64)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    nll = float(-logp[np.arange(targets.size), targets].mean())
-    return math.exp(nll), nll
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return float(-np.take_along_axis(logp, targets[..., None], axis=-1).sum())
 
 
-def deploy_file(path: str | Path, chars: int = 2000, offset: int = 0,
-                per_core: str | int = "fit", n_chips: int = 1, reference: str = "auto",
+def deploy_file(path: str | Path, chars: int = 2000, offset: int = 0, segments: int = 1,
+                batch: int = 8, per_core: str | int = "fit", reference: str = "auto",
                 progress: bool = False) -> dict:
     """Build, run and evaluate one weight file on the emulator; compare with the reference.
 
-    ``per_core``: EGRU units per PE, ``"memory"`` (the fewest PEs whose synaptic rows and
-    state fit the SRAM budget), ``"fit"`` (that, then more PEs for a layer whose busiest PE
-    overran the 1 ms timer tick, run again until none does) or a number. Returns the
-    JSON-ready figures (see ``models/egru_lm/README.md``).
+    ``segments`` contiguous stretches of ``chars`` predicted characters each, from
+    ``offset`` in the test split, each from zero state: one copy of the network per
+    segment, ``batch`` copies side by side per run. ``per_core``: EGRU units per PE,
+    ``"memory"`` (the fewest PEs whose synaptic rows and state fit the SRAM budget),
+    ``"fit"`` (that, then more PEs for a layer whose busiest PE overran the 1 ms timer
+    tick, the first run repeated until none does) or a number. Returns the JSON-ready
+    figures (see ``models/egru_lm/README.md``).
     """
     import pyNN.spinnaker2 as sim
 
@@ -127,86 +150,114 @@ def deploy_file(path: str | Path, chars: int = 2000, offset: int = 0,
     arrays, meta = load_model_file(path, "egru_lm")
     vocabulary = check_vocabulary(arrays, meta, path)
     hidden = [int(h) for h in meta["hidden_sizes"]]
-    tokens = text_stretch(meta, offset, chars)
-    x, targets = tokens[:-1], tokens[1:]
-    budget = sim.Machine.from_chips(n_chips).sram_data_budget
-    check_source_fits(x, vocabulary, budget)
+    if batch < 1:
+        raise ValueError(f"--batch must be >= 1, got {batch}")
+    tokens = text_segments(meta, offset, chars, segments)
+    x, targets = tokens[:, :-1], tokens[:, 1:]
+    budget = sim.Machine().sram_data_budget
+    for row in x:
+        check_source_fits(row, vocabulary, budget)
     plan = plan_units_per_pe(arrays, len(hidden), per_core, budget)
     passes = []
     while True:
-        run = emulate(sim, arrays, vocabulary, x, plan, n_chips, progress)
-        loads = [run["cost"]["max_pe_load_by_population"][f"egru{k}"]
-                 for k in range(len(hidden))]
-        pieces = [run["chip"]["layers"][f"egru{k}"]["units_per_pe"] for k in range(len(hidden))]
-        passes.append({"units_per_pe": pieces, "max_pe_load_per_layer": loads,
+        run = emulate(sim, arrays, vocabulary, x[:batch], plan, progress)
+        passes.append({"units_per_pe": run["pieces"], "max_pe_load_per_layer": run["loads"],
                        "egru_pes": run["chip"]["egru_pes"], "seconds": run["seconds"]})
-        plan = (more_pes(plan, [max(p) for p in pieces], loads)
-                if per_core == "fit" and len(passes) < MAX_PASSES else None)
-        if plan is None:
+        plan_next = (more_pes(plan, [max(p) for p in run["pieces"]], run["loads"])
+                     if per_core == "fit" and len(passes) < MAX_PASSES else None)
+        if plan_next is None:
             break
+        plan = plan_next
     clock = Stopwatch()
-    ys = run.pop("ys")
-    ppl, nll = perplexity(ys[-1], targets, arrays)
-    ref_ys, _, backend = reference_layers(arrays, len(hidden), x[:, None], reference)
-    ref_ys = [y[:, 0, :] for y in ref_ys]
-    ref_ppl, ref_nll = perplexity(ref_ys[-1], targets, arrays)
-    clock.lap("reference_s")
+    totals = {"nll": 0.0, "ref_nll": 0.0, "layers": None, "costs": [], "seconds": 0.0}
+    backend = ""
+    for start in range(0, segments, batch):
+        if start:
+            if progress:
+                print(f"  {start} of {segments} segments done", flush=True)
+            run = emulate(sim, arrays, vocabulary, x[start: start + batch], plan, progress)
+        stop = start + run["ys"][0].shape[1]
+        clock.lap("emulator_s")
+        ref_ys, _, backend = reference_layers(arrays, len(hidden), x[start: stop].T, reference)
+        clock.lap("reference_s")
+        t = targets[start: stop].T
+        totals["nll"] += cross_entropy(run["ys"][-1], t, arrays)
+        totals["ref_nll"] += cross_entropy(ref_ys[-1], t, arrays)
+        totals["layers"] = compare_layers(run["ys"], ref_ys, totals["layers"])
+        totals["costs"].append(run["cost"])
+        totals["seconds"] += sum(run["seconds"].values())
+        if start == 0:
+            first = run
+    n = segments * chars
+    nll, ref_nll = totals["nll"] / n, totals["ref_nll"] / n
+    ppl, ref_ppl = math.exp(nll), math.exp(ref_nll)
     relative = abs(ppl - ref_ppl) / ref_ppl
-    events = sum(int((y != 0).sum()) for y in ys)
+    layers = totals["layers"]
+    events = sum(d["events"] for d in layers)
     return {
         "weights": str(path), "pruned": float(meta.get("pruned_sparsity", 0.0)),
-        "hidden_sizes": hidden, "chars": chars, "offset": offset,
-        "per_core": str(per_core), "units_per_pe": passes[-1]["units_per_pe"],
-        "passes": passes, "first_steps": run["first_steps"],
+        "hidden_sizes": hidden, "chars": chars, "segments": segments, "offset": offset,
+        "predicted_chars": n, "batch": min(batch, segments), "per_core": str(per_core),
+        "units_per_pe": passes[-1]["units_per_pe"], "passes": passes,
+        "first_steps": first["first_steps"],
         "emulator": {"perplexity": ppl, "loss_nats": nll, "bits_per_char": nll / math.log(2),
-                     "activity_sparsity_per_layer": run["activity_sparsity_per_layer"],
-                     "activity_sparsity": 1.0 - events / (chars * sum(hidden)),
-                     "events_per_char": events / chars},
+                     "activity_sparsity_per_layer": [1.0 - d["events"] / (n * h)
+                                                     for d, h in zip(layers, hidden,
+                                                                     strict=True)],
+                     "activity_sparsity": 1.0 - events / (n * sum(hidden)),
+                     "events_per_char": events / n},
         "reference": {"backend": backend, "perplexity": ref_ppl, "loss_nats": ref_nll,
-                      "events_per_char": sum(int((y != 0).sum()) for y in ref_ys) / chars},
+                      "events_per_char": sum(d["reference_events"] for d in layers) / n},
         "perplexity_relative_difference": relative,
         "within_tolerance": bool(relative <= TOLERANCE), "tolerance": TOLERANCE,
-        "layers_vs_reference": compare_layers(ys, ref_ys),
-        "chip": run["chip"], "cost": run["cost"],
-        "seconds": {**run["seconds"], **clock.seconds,
-                    "all_passes_s": sum(sum(p["seconds"].values()) for p in passes)},
-        "training_run_prefix_perplexity": _training_prefix(path, chars, offset),
+        "layers_vs_reference": layers,
+        "chip": per_copy_chip(first["chip"], first["ys"][0].shape[1]),
+        "cost": combine_costs(totals["costs"], [chars] * len(totals["costs"])),
+        "seconds": {"emulator_runs_s": totals["seconds"], **clock.seconds,
+                    "first_run_passes_s": sum(sum(p["seconds"].values()) for p in passes)},
+        "training_run_perplexity": _training_figure(path, chars, offset, segments),
     }
 
 
 def emulate(sim: object, arrays: dict[str, np.ndarray], vocabulary: str, x: np.ndarray,
-            plan: list[int], n_chips: int, progress: bool) -> dict:
-    """One run on the emulator: the input characters ``x`` through the EGRU layers with
-    ``plan`` units per PE; the layers' outputs by position, the chip's and cost figures."""
+            plan: list[int], progress: bool) -> dict:
+    """One run on the emulator: every row of ``x`` (copies, chars) in its own copy of the
+    network (85-neuron spike source and EGRU layers with ``plan`` units per PE); the layers'
+    outputs by position (chars, copies, units), the chip's and cost figures."""
     clock = Stopwatch()
-    chars = x.size
-    sim.setup(timestep=1.0, n_chips=n_chips, progress=progress)
-    one_hot = np.zeros((chars, len(vocabulary)), bool)
-    one_hot[np.arange(chars), x] = True
-    source = sim.Population(len(vocabulary), sim.SpikeSourceArray(
-        spike_times=spike_times(one_hot)), label="characters")
-    layers = build_layers(sim, source, arrays, len(plan), plan)
+    copies, chars = x.shape
+    hidden = [int(arrays[f"egru{k}.thr"].size) for k in range(len(plan))]
+    sim.setup(timestep=1.0, n_chips=chips_for(copies, plan, hidden, len(vocabulary)),
+              progress=progress and copies == 1)
+    nets = []
+    for b in range(copies):
+        one_hot = np.zeros((chars, len(vocabulary)), bool)
+        one_hot[np.arange(chars), x[b]] = True
+        source = sim.Population(len(vocabulary), sim.SpikeSourceArray(
+            spike_times=spike_times(one_hot)), label=f"s{b}_characters")
+        nets.append(build_layers(sim, source, arrays, len(plan), plan, prefix=f"s{b}_"))
     clock.lap("build_s")
-    sim.run(float(chars + len(layers)))  # the last layer computes position k at step k + L
+    sim.run(float(chars + len(plan)))  # the last layer computes position k at step k + L
     clock.lap("compile_and_run_s")
-    out = {"ys": [sim.graded_output(layer.population, chars) for layer in layers],
-           "first_steps": [sim.first_step(layer.population) for layer in layers],
-           "activity_sparsity_per_layer": [
-               float(np.mean(sim.activity_sparsity(layer.population)[:chars]))
-               for layer in layers]}
+    ys = [np.stack([sim.graded_output(net[k].population, chars) for net in nets], axis=1)
+          for k in range(len(plan))]
+    first = [sim.first_step(layer.population) for layer in nets[0]]
     clock.lap("read_s")
-    out["chip"] = chip_figures(sim)
-    out["cost"] = cost_figures(sim, inferences=chars)
+    chip = chip_figures(sim)
+    cost = cost_figures(sim, inferences=copies * chars)
+    labels = [[net[k].population.label for net in nets] for k in range(len(plan))]
+    pieces, loads = batch_loads(chip, cost, labels)
     clock.lap("cost_s")
     sim.end()
-    out["seconds"] = clock.seconds
-    return out
+    return {"ys": ys, "first_steps": first, "chip": chip, "cost": cost, "pieces": pieces,
+            "loads": loads, "seconds": clock.seconds}
 
 
-def _training_prefix(path: Path, chars: int, offset: int) -> float | None:
-    """The test-prefix perplexity the training run wrote for this file (PyTorch float32,
-    2,000 characters from the start of the test split), if this is that stretch."""
-    if offset != 0 or chars != 2000:
+def _training_figure(path: Path, chars: int, offset: int, segments: int) -> float | None:
+    """The perplexity the training run wrote for this file and stretch (PyTorch float32):
+    its test prefix (2,000 characters from the start, one segment) or its test split
+    (128 segments), if this run covers either."""
+    if offset != 0 or (chars, segments) not in ((2000, 1), (TEST_CHARS // 128 - 1, 128)):
         return None
     name = path.stem.replace("egru_", "")
     results = path.parents[2] / "results" / f"{path.parent.name}_egru_{name}.json"
@@ -214,7 +265,20 @@ def _training_prefix(path: Path, chars: int, offset: int) -> float | None:
         return None
     figures = json.loads(results.read_text())
     section = figures.get("dense") or figures.get("after_fine_tuning") or {}
-    return section.get("test_prefix", {}).get("perplexity")
+    return section.get("test_prefix" if segments == 1 else "test", {}).get("perplexity")
+
+
+def _stretch(r: dict) -> str:
+    """``2,000`` or ``128 x 3,976``: segments and characters predicted in each."""
+    chars = f"{r['chars']:,}"
+    return chars if r["segments"] == 1 else f"{r['segments']} x {chars}"
+
+
+def _chips(chip: dict) -> str:
+    """Chips of the run, and its copies of the network when more than one."""
+    if chip["copies"] == 1:
+        return str(chip["chips"])
+    return f"{chip['chips']} ({chip['copies']} copies)"
 
 
 def _units(pieces: list[int]) -> str:
@@ -226,21 +290,23 @@ def _units(pieces: list[int]) -> str:
 def table(results: list[dict]) -> str:
     """The Markdown tables of a deployment run."""
     ref = reference_name(results)
-    lines = [f"| weights | pruned | ppl emulator | ppl {ref} | rel. diff. | events differing "
-             "| activity sparsity per layer | events/char | EGRU PEs (units/PE) | chips | "
-             "router entries | SRAM/PE mean / max (KiB) | with rows mean / max (KiB) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [f"| weights | pruned | characters | ppl emulator | ppl {ref} | rel. diff. | "
+             "events differing | activity sparsity per layer | events/char | EGRU PEs per "
+             "copy (units/PE) | chips | router entries | SRAM/PE mean / max (KiB) | EGRU PE with "
+             "rows mean / max (KiB) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         emu, chip = r["emulator"], r["chip"]
         differ = sum(d["events_differing"] for d in r["layers_vs_reference"])
         total = sum(d["events"] for d in r["layers_vs_reference"])
         lines.append(
-            f"| {Path(r['weights']).name} | {r['pruned']:.0%} | {emu['perplexity']:.4f} | "
+            f"| {Path(r['weights']).name} | {r['pruned']:.0%} | {_stretch(r)} | "
+            f"{emu['perplexity']:.4f} | "
             f"{r['reference']['perplexity']:.4f} | {r['perplexity_relative_difference']:.1e} | "
             f"{differ} of {total} | "
             f"{' / '.join(f'{s:.1%}' for s in emu['activity_sparsity_per_layer'])} | "
-            f"{emu['events_per_char']:.1f} | {chip['egru_pes']} "
-            f"({' / '.join(_units(u) for u in r['units_per_pe'])}) | {chip['chips']} | "
+            f"{emu['events_per_char']:.1f} | {chip['egru_pes_per_copy']:g} "
+            f"({' / '.join(_units(u) for u in r['units_per_pe'])}) | {_chips(chip)} | "
             f"{chip['router_entries']} | {chip['sram_bytes_mean'] / 1024:.1f} / "
             f"{chip['sram_bytes_max'] / 1024:.1f} | "
             f"{chip['egru_sram_with_rows_bytes_mean'] / 1024:.1f} / "
@@ -253,7 +319,7 @@ def table(results: list[dict]) -> str:
         c = r["cost"]
         per = c["per_inference"]
         rt, fr = c["real_time.rows_in_sram"], c["free_running.rows_in_sram"]
-        overrun = " (overruns)" if rt["overrun"] else ""
+        overrun = f" (overruns in {rt['overrun_runs']} runs)" if rt["overrun_runs"] else ""
         lines.append(
             f"| {Path(r['weights']).name} | {per['synaptic_events']:,.0f} | {per['macs']:,.0f} "
             f"| {per['packets_sent']:.1f} | {per['packets_received']:.1f} | "
@@ -271,28 +337,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", type=Path, nargs="+", default=list(DEFAULT_WEIGHTS),
                         help="weight files (default: the four full ones)")
     parser.add_argument("--chars", type=int, default=2000,
-                        help="characters to predict (default 2000, the training run's test "
-                             "prefix)")
-    parser.add_argument("--offset", type=int, default=0, help="first character of the "
-                        "stretch in the test split (default 0)")
+                        help="characters to predict per segment (default 2000: with one "
+                             "segment, the training run's test prefix)")
+    parser.add_argument("--segments", type=int, default=1,
+                        help="contiguous segments, each from zero state (default 1)")
+    parser.add_argument("--whole-split", action="store_true",
+                        help="the whole test split in 128 segments, as the training run "
+                             "evaluated it (sets --chars, --segments and --offset 0)")
+    parser.add_argument("--offset", type=int, default=0, help="first character in the test "
+                        "split (default 0)")
+    parser.add_argument("--batch", type=int, default=8,
+                        help="segments run side by side, one network copy each (default 8)")
     parser.add_argument("--per-core", default="fit",
                         help="EGRU units per PE: 'fit' (default: rows fit SRAM and the 1 ms "
                              "tick is kept), 'memory' (rows fit SRAM) or a number")
-    parser.add_argument("--chips", type=int, default=1, help="chips of the machine")
     parser.add_argument("--reference", choices=("auto", "torch", "numpy"), default="auto")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "deploy_full.json")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     results = []
     for path in args.weights:
-        print(f"{path}: {args.chars} characters from {args.offset} ...", flush=True)
-        r = deploy_file(path, args.chars, args.offset, args.per_core, args.chips,
+        chars, segments, offset = args.chars, args.segments, args.offset
+        if args.whole_split:
+            _, meta = load_model_file(path, "egru_lm")
+            (chars, segments), offset = whole_split(meta), 0
+        print(f"{path}: {segments} x {chars} characters from {offset} ...", flush=True)
+        r = deploy_file(path, chars, offset, segments, args.batch, args.per_core,
                         args.reference, progress=not args.no_progress)
         results.append(r)
         print(f"  perplexity emulator {r['emulator']['perplexity']:.4f}, "
               f"{r['reference']['backend']} {r['reference']['perplexity']:.4f} "
               f"(relative difference {r['perplexity_relative_difference']:.2e}); "
-              f"{r['seconds']['compile_and_run_s']:.1f} s on the emulator", flush=True)
+              f"{r['seconds']['emulator_runs_s']:.1f} s on the emulator", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"command": "python -m models.egru_lm.deploy "
                                     + " ".join(sys.argv[1:] if argv is None else argv),
