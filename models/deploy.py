@@ -227,13 +227,13 @@ def core_rows(compiled: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return sram, rows, (sram + rows) <= budget
 
 
-def chip_figures(sim: object, egru_labels: list[str] | None = None) -> dict:
-    """PEs, chips, router entries and SRAM per PE of the last compiled network.
+def chip_figures(sim: object) -> dict:
+    """PEs, chips, router entries and SRAM per PE of the last compiled network, and per
+    EGRU population its PEs (``layers``).
 
-    ``egru_labels``: the EGRU populations whose PEs the per-layer figures describe (default
-    all). SRAM is given as laid out by the image (state, rings, key tables, spike
-    schedules) and with each PE's synaptic rows added (what the PE would hold with its rows
-    in SRAM), both against the data budget.
+    SRAM is given as laid out by the image (state, rings, key tables, spike schedules) and,
+    for EGRU PEs, with their synaptic rows added (what the PE would hold with its rows in
+    SRAM), both against the data budget.
     """
     from pynn_spinnaker2.reports import summary
 
@@ -245,7 +245,7 @@ def chip_figures(sim: object, egru_labels: list[str] | None = None) -> dict:
     egru = np.array([c.kernel == "egru" for c in image.cores])
     per_pop: dict[str, list[int]] = {}
     for i, where in enumerate(image.index_map):
-        if egru[i] and (egru_labels is None or where.population in egru_labels):
+        if egru[i]:
             per_pop.setdefault(where.population, []).append(i)
     with_rows = sram + rows
     return {

@@ -246,7 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", choices=("auto", "torch", "numpy"), default="auto")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "deploy_full.json")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--table", type=Path, nargs="+", metavar="JSON",
+                        help="print the tables of earlier runs' result files, run nothing")
     args = parser.parse_args(argv)
+    if args.table:
+        print(table([r for f in args.table for r in json.loads(f.read_text())["results"]]))
+        return 0
     results = []
     for path in args.weights:
         print(f"{path}: {args.samples or 'all'} test recordings in batches of {args.batch} ...",

@@ -177,7 +177,7 @@ def deploy_file(path: str | Path, chars: int = 2000, offset: int = 0, segments: 
                 print(f"  {start} of {segments} segments done", flush=True)
             run = emulate(sim, arrays, vocabulary, x[start: start + batch], plan, progress)
         stop = start + run["ys"][0].shape[1]
-        clock.lap("emulator_s")
+        clock.lap("later_batches_s")
         ref_ys, _, backend = reference_layers(arrays, len(hidden), x[start: stop].T, reference)
         clock.lap("reference_s")
         t = targets[start: stop].T
@@ -354,7 +354,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", choices=("auto", "torch", "numpy"), default="auto")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "deploy_full.json")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--table", type=Path, nargs="+", metavar="JSON",
+                        help="print the tables of earlier runs' result files, run nothing")
     args = parser.parse_args(argv)
+    if args.table:
+        print(table([r for f in args.table for r in json.loads(f.read_text())["results"]]))
+        return 0
     results = []
     for path in args.weights:
         chars, segments, offset = args.chars, args.segments, args.offset
