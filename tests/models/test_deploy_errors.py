@@ -123,3 +123,18 @@ def test_plan_and_more_pes():
         plan_units_per_pe(arrays, 2, "many", 96 * 1024)
     assert more_pes([128, 128], [128, 128], [0.5, 0.9]) is None
     assert more_pes([128, 128], [128, 64], [0.5, 1.2]) == [128, 48]
+
+
+def test_shipped_weights_deploy_without_torch(monkeypatch):
+    """Without torch the reference is the float64 NumPy EGRU, and the run says so."""
+    import sys
+    from pathlib import Path
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
+    path = Path(lm_deploy.FULL) / "egru_pruned95.npz"
+    r = lm_deploy.deploy_file(path, chars=150)
+    assert r["reference"]["backend"] == ("NumPy float64 (models/egru_numpy.py; torch is not "
+                                         "installed)")
+    assert r["within_tolerance"] and r["perplexity_relative_difference"] < 1e-6
+    assert all(d["events_differing"] == 0 for d in r["layers_vs_reference"])
+    assert r["chip"]["egru_pes"] == 2  # 95 % pruned: 128 units with their rows on one PE
