@@ -98,14 +98,14 @@ def check_memory(image: MachineImage) -> None:
         if core.dram_bytes > machine.dram_per_pe:
             raise MappingError(
                 f"population {where.population!r}, neurons {where.lo}-{where.hi - 1} on chip "
-                f"{core.chip} PE {core.pe}: {core.dram_bytes} bytes of synaptic rows, but a "
-                f"PE's share of DRAM is {machine.dram_per_pe}: "
+                f"{core.chip} PE {core.pe}: {core.dram_bytes} bytes of DRAM (synaptic rows, "
+                f"graded events), but a PE's share of DRAM is {machine.dram_per_pe}: "
                 f"{core.dram_bytes - machine.dram_per_pe} over; lower its neurons per core")
         dram[core.chip] = dram.get(core.chip, 0) + core.dram_bytes
     for chip, used in dram.items():
         if used > machine.dram_per_chip:
-            raise MappingError(f"chip {chip}: synaptic rows need {used} bytes of DRAM, "
-                               f"{machine.dram_per_chip} available: "
+            raise MappingError(f"chip {chip}: synaptic rows and graded events need {used} "
+                               f"bytes of DRAM, {machine.dram_per_chip} available: "
                                f"{used - machine.dram_per_chip} over; use more chips")
 
 

@@ -30,6 +30,8 @@ short-term plasticity    ``16 * synapses`` when any synapse onto it is dynamic
 STDP rule                ``24 * synapses`` when any synapse onto it learns
 release probability      ``4 * synapses`` when any synapse onto it is stochastic
 row index                ``8 * (neurons of the source pieces sending to it)``
+graded events            ``12 * events`` of its GradedSourceArray neurons (step, neuron,
+                         value: the ``event_schedule`` region)
 =======================  ===========================================================
 
 The master population table and row index are bounded by every piece of every population
@@ -44,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cells import CELL_MODELS
+from ..cells.graded_source import EVENT_DTYPE
 from ..network import Network
 from ..synapses.stdp import PLASTICITY_DTYPE, STDP_POST_DTYPE, is_plastic, trace_slots
 
@@ -66,6 +69,8 @@ CURRENT_TARGET_BYTES = 8
 PLASTICITY_BYTES = PLASTICITY_DTYPE.itemsize
 RELEASE_BYTES = 4
 STDP_POST_BYTES = STDP_POST_DTYPE.itemsize
+#: One graded event of a GradedSourceArray's ``event_schedule`` (DRAM).
+GRADED_EVENT_BYTES = EVENT_DTYPE.itemsize
 
 
 def ring_slots(max_delay_steps: int) -> int:
@@ -149,11 +154,15 @@ class CostModel:
         slots = ring_slots(self.max_delay[label]) if model.receptors else 0
         n_vars = len(pop.record)
         n_src, sched, cs_targets = self.current[label]
-        spikes = (np.array([len(t) for t in pop.spike_times], np.int64)
+        events = (np.array([np.size(t) for t in pop.spike_times], np.int64)
                   if pop.spike_times is not None else 0)
+        # A SpikeSourceArray keeps its spike times in SRAM; a graded source's events (with
+        # their values) are read from DRAM step by step.
+        graded = bool(model.extra.get("graded"))
+        sram_events = 0 if graded else events * SCHEDULE_BYTES
+        dram_events = events * GRADED_EVENT_BYTES if graded else 0
         sram_neuron = (model.bytes_per_neuron() + slots * len(model.receptors) * RING_WORD
-                       + n_vars + cs_targets * CURRENT_TARGET_BYTES
-                       + spikes * SCHEDULE_BYTES)
+                       + n_vars + cs_targets * CURRENT_TARGET_BYTES + sram_events)
         if self.plastic_delay[label] is not None:
             sram_neuron = sram_neuron + STDP_POST_BYTES + RING_WORD * trace_slots(
                 self.plastic_delay[label])
@@ -166,6 +175,8 @@ class CostModel:
         per_synapse = (SYNAPSE_BYTES + (DYNAMICS_BYTES if self.dynamic[label] else 0)
                        + (PLASTICITY_BYTES if self.plastic_delay[label] is not None else 0)
                        + (RELEASE_BYTES if self.stochastic[label] else 0))
-        return PopulationCost(label, sram_neuron, self.synapses[label] * per_synapse,
+        dram_neuron = np.broadcast_to(
+            np.asarray(self.synapses[label] * per_synapse + dram_events, np.int64), (pop.size,))
+        return PopulationCost(label, sram_neuron, dram_neuron,
                               int(sram_piece), source_neurons * ROW_BYTES, slots,
                               self.max_delay[label], source_pieces, source_neurons)

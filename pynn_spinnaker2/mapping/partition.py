@@ -131,8 +131,9 @@ def _check_single_neuron(cost: PopulationCost, machine: Machine, model: str,
         raise MappingError(
             f"population {cost.label!r} ({model}): neuron {worst_d} needs {need} bytes of "
             f"DRAM ({int(cost.dram_neuron[worst_d])} B of synaptic rows for its incoming "
-            f"synapses, {cost.dram_piece} B of row index for {cost.source_neurons} source "
-            f"neurons) but a PE's share of its chip's DRAM is {machine.dram_per_pe} bytes "
+            f"synapses or of its graded events, {cost.dram_piece} B of row index for "
+            f"{cost.source_neurons} source neurons) but a PE's share of its chip's DRAM is "
+            f"{machine.dram_per_pe} bytes "
             f"({machine.dram_per_chip} / {machine.pes_per_chip} PEs): "
             f"{need - machine.dram_per_pe} bytes over. Remedy: fewer synapses onto each "
             f"neuron, or split its source populations so that fewer of them project onto it "

@@ -85,6 +85,11 @@ def _random_network(seed: int) -> Network:
                            spike_times=tuple(np.sort(rng.uniform(1, 50, rng.integers(0, 9)))
                                              for _ in range(30)),
                            record={"spikes": RecordSpec(np.arange(0, 30, 3), 1.0)})]
+    graded_times = tuple(np.arange(1.0, 1.0 + rng.integers(0, 60)) for _ in range(40))
+    pops.append(PopulationSpec("graded", "GradedSourceArray", 40, spike_times=graded_times,
+                               spike_values=tuple(rng.normal(size=t.size).astype(np.float32)
+                                                  for t in graded_times),
+                               max_per_core=int(rng.integers(4, 41))))
     for i in range(int(rng.integers(1, 4))):
         n = int(rng.integers(5, 400))
         pops.append(PopulationSpec(
@@ -94,7 +99,7 @@ def _random_network(seed: int) -> Network:
     projs = []
     for k in range(int(rng.integers(1, 6))):
         pre = pops[int(rng.integers(len(pops)))]
-        post = pops[int(rng.integers(1, len(pops)))]
+        post = pops[int(rng.integers(2, len(pops)))]
         tm = bool(rng.random() < 0.3)
         n = int(rng.integers(1, 3000))
         params = ({"U": np.full(n, 0.5), "tau_rec": np.full(n, 100.0),
@@ -104,7 +109,7 @@ def _random_network(seed: int) -> Network:
             rng.integers(0, post.size, n), rng.uniform(0, 0.1, n),
             rng.integers(1, 40, n).astype(float),
             synapse="TsodyksMarkramSynapse" if tm else "StaticSynapse", params=params))
-    target = pops[1]
+    target = pops[2]
     sources = (CurrentSourceSpec("dc", "DCSource",
                                  {"amplitude": 0.1, "start": 1.0, "stop": 5.0},
                                  ((target.label, np.arange(0, target.size, 2)),)),)
@@ -127,6 +132,26 @@ def test_the_image_fits_what_the_partition_estimated(seed: int) -> None:
     for core, piece in zip(image.cores, mapping.pieces, strict=True):
         assert core.sram_bytes <= piece.sram - memory.FIXED_OVERHEAD, piece
         assert core.dram_bytes <= piece.dram, piece
+
+
+def test_graded_events_are_costed_in_dram_where_the_image_puts_them() -> None:
+    """A graded source's events live in DRAM (12 B each), not in SRAM: 2000 events per
+    neuron do not split it into tiny pieces, and a small DRAM share does."""
+    times = tuple(np.arange(1.0, 2001.0) for _ in range(64))
+    values = tuple(np.ones(2000, np.float32) for _ in range(64))
+    pop = PopulationSpec("embedding", "GradedSourceArray", 64, spike_times=times,
+                         spike_values=values)
+    cost = memory.CostModel(Network(1.0, (pop,))).cost("embedding", {"embedding": 1})
+    assert np.all(cost.dram_neuron == 2000 * memory.GRADED_EVENT_BYTES)
+    assert np.all(cost.sram_neuron < 100)
+    assert len(partition(Network(1.0, (pop,)), Machine())) == 1
+    small = Machine(dram_per_chip=152 * 100_000)
+    pieces = partition(Network(1.0, (pop,), machine=small), small)
+    assert len(pieces) == 64 * 24_000 // 100_000 + 1
+    image = build_image(Network(1.0, (pop,), machine=small),
+                        map_network(Network(1.0, (pop,), machine=small)))
+    for core, piece in zip(image.cores, pieces, strict=True):
+        assert core.dram_bytes <= piece.dram <= small.dram_per_pe
 
 
 # -- keys --------------------------------------------------------------------------------
