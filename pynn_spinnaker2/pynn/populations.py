@@ -25,19 +25,28 @@ class PopulationView(common.PopulationView):
     def _get_parameters(self, *names: str) -> ParameterSpace:
         return _get_parameters(self, names)
 
+    def _root_mask(self) -> object:
+        """Where the view's cells sit in the root population's parameter arrays (a view
+        of a view has its ``mask`` relative to its parent, not to the root)."""
+        if isinstance(self.parent, PopulationView):
+            return np.asarray(self.index_in_grandparent(np.arange(self.size))).reshape(-1)
+        return self.mask
+
     def _get_native_parameters(self, *names: str) -> ParameterSpace:
         values = {}
+        mask = self._root_mask()
         for name in names:
-            value = self.parent._parameters[name]
+            value = self.grandparent._parameters[name]
             if isinstance(value, np.ndarray):
-                value = value[self.mask]
+                value = value[mask]
             values[name] = simplify(value)
         return ParameterSpace(values, shape=(self.size,))
 
     def _set_parameters(self, parameter_space: ParameterSpace) -> None:
+        mask = self._root_mask()
         for name, value in parameter_space.items():
             try:
-                self.parent._parameters[name][self.mask] = value.evaluate(simplify=True)
+                self.grandparent._parameters[name][mask] = value.evaluate(simplify=True)
             except ValueError as exc:
                 raise errors.InvalidParameterValueError(
                     f"{self.label}: {name} should not be of type {type(value)}") from exc
@@ -67,7 +76,8 @@ class Population(common.Population):
             parameter_space = self.celltype.parameter_space
         parameter_space.shape = (self.size,)
         parameter_space.evaluate(mask=self._mask_local, simplify=False)
-        self._parameters = parameter_space.as_dict()
+        self._parameters = {name: _stored(value)
+                            for name, value in parameter_space.as_dict().items()}
         _check_spike_times(self.label, self._parameters)
         for cell in self.all_cells:
             cell.parent = self
@@ -101,8 +111,16 @@ class Population(common.Population):
         parameter_space.evaluate(simplify=False, mask=self._mask_local)
         _check_spike_times(self.label, dict(parameter_space.items()))
         for name, value in parameter_space.items():
-            self._parameters[name] = value
+            self._parameters[name] = _stored(value)
         simulator.state.dirty = True
+
+
+def _stored(value: object) -> object:
+    """Parameter arrays are kept as floats: an integer array (from a callable, or a list
+    of ints) would truncate the float values a view or a cell later writes into it."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
+        return value.astype(float)
+    return value
 
 
 def _check_spike_times(label: str, parameters: dict) -> None:

@@ -152,6 +152,16 @@ class Projection(common.Projection):
     def __len__(self) -> int:
         return int(self._pre_idx.size)
 
+    def __getitem__(self, i: int | slice) -> Connection | list[Connection]:
+        """The ``i``-th connection (negative counts from the end), or a list for a slice."""
+        if isinstance(i, slice):
+            return [Connection(self, k) for k in range(*i.indices(len(self)))]
+        k = int(i) + len(self) if int(i) < 0 else int(i)
+        if not 0 <= k < len(self):
+            raise IndexError(f"projection {self.label!r} has {len(self)} connections; "
+                             f"index {i} is out of range")
+        return Connection(self, k)
+
     @property
     def connections(self) -> Iterator[Connection]:
         return (Connection(self, i) for i in range(len(self)))
