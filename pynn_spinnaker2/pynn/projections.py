@@ -48,7 +48,8 @@ class Connection(common.Connection):
         return float(self.projection._params["delay"][self.i])
 
     def _set_delay(self, d: float) -> None:
-        self.projection._params["delay"][self.i] = d
+        prj = self.projection
+        prj._params["delay"][self.i] = _delays_on_grid(np.array([float(d)]), prj.label)[0]
         simulator.state.dirty = True
 
     weight = property(_get_weight, _set_weight)
@@ -121,17 +122,7 @@ class Projection(common.Projection):
         self._params["weight"][:] = self._initial_weight
 
     def _check_delays(self) -> None:
-        dt = simulator.state.dt
-        # Rounding is monotonic: the smallest delay decides both checks.
-        shortest = self._delay.min() if self._delay.size else None
-        if shortest is not None and shortest < 0:
-            raise NetworkError(f"projection {self.label!r}: negative delay "
-                               f"({self._delay.min()} ms); delays must be >= the time step "
-                               f"({dt} ms)")
-        if shortest is not None and np.round(shortest / dt) < 1:
-            raise NetworkError(f"projection {self.label!r}: delay {self._delay.min()} ms is "
-                               f"below one time step ({dt} ms); use delays >= {dt} ms or a "
-                               f"smaller time step in sim.setup()")
+        self._params["delay"] = _delays_on_grid(self._delay, self.label)
 
     def _drop_zero_weights(self) -> None:
         """EGRU gate weights of 0 are pruned weights: they make no synapse (graded events
@@ -255,6 +246,25 @@ class Projection(common.Projection):
 
 #: Values of one connector map evaluated at once, at most (memory of the bulk path).
 _BULK_VALUES = 1 << 22
+
+
+def _delays_on_grid(delays: np.ndarray, label: str) -> np.ndarray:
+    """The delays the cores apply, in whole time steps (as ``image.build`` rounds them), so
+    that ``Projection.get("delay")`` reads back what is simulated, as with pyNN.nest."""
+    dt = simulator.state.dt
+    if not delays.size:
+        return delays
+    # Rounding is monotonic: the smallest delay decides both checks.
+    shortest = delays.min()
+    if shortest < 0:
+        raise NetworkError(f"projection {label!r}: negative delay ({shortest} ms); delays "
+                           f"must be >= the time step ({dt} ms)")
+    steps = np.round(delays / dt)
+    if steps.min() < 1:
+        raise NetworkError(f"projection {label!r}: delay {shortest} ms is below one time step "
+                           f"({dt} ms); use delays >= {dt} ms or a smaller time step in "
+                           f"sim.setup()")
+    return steps * dt
 
 
 def _cat(chunks: list[np.ndarray], dtype: type) -> np.ndarray:
