@@ -184,3 +184,17 @@ def test_spike_times_set_through_a_view_are_checked(sim) -> None:
         src[0:2].set(spike_times=Sequence([-1.0, 2.0]))
     src[1:3].set(spike_times=[Sequence([3.0]), Sequence([4.0, 5.0])])
     assert [list(s.value) for s in src.get("spike_times")] == [[1.0], [3.0], [4.0, 5.0]]
+
+
+@pytest.mark.parametrize("pairs, side, index", [([(0, 1), (0, 10)], "target", "10"),
+                                                ([(7, 1)], "source", "7"),
+                                                ([(-1, 1)], "source", "-1")])
+def test_from_list_index_out_of_range_names_the_projection(sim, pairs, side: str,
+                                                           index: str) -> None:
+    # A bare numpy IndexError (target), or a failure only at run time (negative source).
+    a = sim.Population(3, sim.IF_curr_exp(), label="a")
+    b = sim.Population(3, sim.IF_curr_exp(), label="b")
+    with pytest.raises(pynn_errors.ConnectionError,
+                       match=f"projection 'listed': FromListConnector {side} index {index} "
+                             r"is out of range for '.' of size 3 \(indices 0..2\)"):
+        sim.Projection(a, b, sim.FromListConnector(pairs), label="listed")
