@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from pyNN import common
+from pyNN import common, errors
 from pyNN.space import Space
 
 from ..cells.egru import GATES
@@ -124,6 +124,21 @@ class Projection(common.Projection):
     def _check_delays(self) -> None:
         self._params["delay"] = _delays_on_grid(self._delay, self.label)
 
+    def _check_signs(self, new: dict[str, np.ndarray]) -> None:
+        """PyNN's weight-sign checks, as at creation: a negative conductance set later
+        would otherwise run as one."""
+        syn = self.synapse_type
+        if self.receptor_type in GATES or not len(self):
+            return
+        for parameter, check in getattr(syn, "parameter_checks", {}).items():
+            native = syn.translations.get(parameter, {}).get("translated_name", parameter)
+            if native in new:
+                try:
+                    check(new[native], self)
+                except errors.ConnectionError as exc:
+                    raise errors.ConnectionError(
+                        f"projection {self.label!r}: set({native}=...): {exc}") from exc
+
     def _drop_zero_weights(self) -> None:
         """EGRU gate weights of 0 are pruned weights: they make no synapse (graded events
         times 0 add nothing), so a pruned matrix costs only its remaining weights."""
@@ -178,14 +193,20 @@ class Projection(common.Projection):
 
     def _set_attributes(self, parameter_space: object) -> None:
         self._sync_weights()
+        new = {}
         for name, value in parameter_space.items():
             if name not in self._params:
                 raise NotImplementedError(f"projection {self.label!r}: cannot set {name!r}; "
                                           f"its synapses have {list(self._params)}")
-            self._params[name][:] = self._values_at_synapses(value)
+            new[name] = self._values_at_synapses(value)
+        # Checked before anything is written: a refused set() leaves the projection as it was.
+        if "delay" in new:
+            new["delay"] = _delays_on_grid(new["delay"], self.label)
+        self._check_signs(new)
+        for name, values in new.items():
+            self._params[name][:] = values
             if name == "weight" and self._plastic:
-                self._initial_weight[:] = self._params[name]
-        self._check_delays()
+                self._initial_weight[:] = values
         simulator.state.dirty = True
 
     def _values_at_synapses(self, value: object) -> np.ndarray:

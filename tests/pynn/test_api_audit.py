@@ -198,3 +198,31 @@ def test_from_list_index_out_of_range_names_the_projection(sim, pairs, side: str
                        match=f"projection 'listed': FromListConnector {side} index {index} "
                              r"is out of range for '.' of size 3 \(indices 0..2\)"):
         sim.Projection(a, b, sim.FromListConnector(pairs), label="listed")
+
+
+def test_setting_weights_of_the_wrong_sign_is_refused_as_at_creation(sim) -> None:
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[1.0]), label="src")
+    cond = sim.Population(2, sim.IF_cond_exp(), label="cond")
+    curr = sim.Population(2, sim.IF_curr_exp(), label="curr")
+    exc = sim.Projection(src, cond, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1),
+                         label="exc")
+    with pytest.raises(pynn_errors.ConnectionError, match="projection 'exc'.*positive"):
+        exc.set(weight=-0.1)
+    inh = sim.Projection(src, curr, sim.AllToAllConnector(), sim.StaticSynapse(weight=-0.1),
+                         receptor_type="inhibitory", label="inh")
+    with pytest.raises(pynn_errors.ConnectionError, match="projection 'inh'.*negative"):
+        inh.set(weight=np.array([[-0.1, 0.2], [-0.1, -0.1]]))
+    inh.set(weight=-0.3, delay=2.0)
+    assert set(inh.get("weight", format="list", with_address=False)) == {-0.3}
+
+
+def test_a_refused_projection_set_changes_nothing(sim) -> None:
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[1.0]), label="src")
+    cond = sim.Population(2, sim.IF_cond_exp(), label="cond")
+    prj = sim.Projection(src, cond, sim.AllToAllConnector(),
+                         sim.StaticSynapse(weight=0.1, delay=1.0), label="exc")
+    with pytest.raises(pynn_errors.ConnectionError):
+        prj.set(weight=-0.1, delay=2.0)
+    with pytest.raises(Exception, match="below one time step"):
+        prj.set(weight=0.5, delay=0.01)
+    assert set(prj.get(["weight", "delay"], format="list", with_address=False)) == {(0.1, 1.0)}
