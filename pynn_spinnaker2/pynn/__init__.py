@@ -56,7 +56,14 @@ from .nir_cells import (  # noqa: F401
     NIR_Threshold,
 )
 from .populations import Assembly, Population, PopulationView  # noqa: F401
-from .procedural_api import connect, create, record, record_gsyn, record_v  # noqa: F401
+from .procedural_api import (  # noqa: F401
+    connect,
+    create,
+    record,
+    record_gsyn,
+    record_v,
+    set,
+)
 from .projections import Projection  # noqa: F401
 from .random import NativeRNG  # noqa: F401
 from .standardmodels import *  # noqa: F401,F403
@@ -100,4 +107,4 @@ def write_reports(folder: str | None = None) -> object:
 
 __all__ = [name for name in dir() if not name.startswith("_")] + [
     c.__name__ for c in StandardCellType.__subclasses__()]
-__all__ = sorted(set(n for n in __all__ if n in globals()))
+__all__ = sorted({n for n in __all__ if n in globals()})  # (set is sim.set here)

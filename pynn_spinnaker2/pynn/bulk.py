@@ -207,8 +207,14 @@ def _from_list(connector: pc.FromListConnector, projection: object) -> Synapses:
     conn_list = connector.conn_list
     if conn_list.size == 0:
         return _empty(projection)
-    if np.any(conn_list[:, 0] >= projection.pre.size):
-        raise errors.ConnectionError("source index out of range")
+    for col, (side, pop) in enumerate((("source", projection.pre),
+                                       ("target", projection.post))):
+        bad = (conn_list[:, col] < 0) | (conn_list[:, col] >= pop.size)
+        if np.any(bad):
+            raise errors.ConnectionError(
+                f"projection {projection.label!r}: FromListConnector {side} index "
+                f"{conn_list[bad, col][0]:g} is out of range for {pop.label!r} of size "
+                f"{pop.size} (indices 0..{pop.size - 1})")
     # The same (default-kind) sort PyNN uses, so ties keep PyNN's order.
     rows = conn_list[np.argsort(conn_list[:, 1])]
     space = deepcopy(syn.parameter_space)

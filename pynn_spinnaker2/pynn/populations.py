@@ -3,9 +3,12 @@ pyNN.mock) and compiled into the machine image at the next run."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from pyNN import common, errors
-from pyNN.parameters import ParameterSpace, simplify
+from pyNN.parameters import LazyArray, ParameterSpace, Sequence, simplify
+from pyNN.random import RandomDistribution
 from pyNN.standardmodels import StandardCellType
 
 from . import simulator
@@ -25,25 +28,51 @@ class PopulationView(common.PopulationView):
     def _get_parameters(self, *names: str) -> ParameterSpace:
         return _get_parameters(self, names)
 
+    def _root_mask(self) -> object:
+        """Where the view's cells sit in the root population's parameter arrays (a view
+        of a view has its ``mask`` relative to its parent, not to the root)."""
+        if isinstance(self.parent, PopulationView):
+            return np.asarray(self.index_in_grandparent(np.arange(self.size))).reshape(-1)
+        return self.mask
+
     def _get_native_parameters(self, *names: str) -> ParameterSpace:
         values = {}
+        mask = self._root_mask()
         for name in names:
-            value = self.parent._parameters[name]
+            value = self.grandparent._parameters[name]
             if isinstance(value, np.ndarray):
-                value = value[self.mask]
+                value = value[mask]
             values[name] = simplify(value)
         return ParameterSpace(values, shape=(self.size,))
 
     def _set_parameters(self, parameter_space: ParameterSpace) -> None:
+        mask = self._root_mask()
+        _check_spike_times(self.label, dict(parameter_space.items()))
         for name, value in parameter_space.items():
             try:
-                self.parent._parameters[name][self.mask] = value.evaluate(simplify=True)
+                self.grandparent._parameters[name][mask] = value.evaluate(simplify=True)
             except ValueError as exc:
                 raise errors.InvalidParameterValueError(
                     f"{self.label}: {name} should not be of type {type(value)}") from exc
         simulator.state.dirty = True
 
-    def _set_initial_value_array(self, variable: str, initial_values: object) -> None:
+    @property
+    def initial_values(self) -> dict[str, LazyArray]:
+        """The initial values of the view's cells (read-only: use ``initialize``)."""
+        root, mask = self.grandparent, self._root_mask()
+        return {name: LazyArray(_initial_array(root, name)[mask], shape=(self.size,),
+                                dtype=float)
+                for name in root.initial_values}
+
+    def initialize(self, **initial_values: object) -> None:
+        """Set initial values of the view's cells; those of the rest of the population are
+        kept. A callable gets indices within the view, as for a Population."""
+        root, mask = self.grandparent, self._root_mask()
+        for variable, value in initial_values.items():
+            current = _initial_array(root, variable)
+            current[mask] = LazyArray(value, shape=(self.size,), dtype=float).evaluate(
+                simplify=False)
+            root.initial_values[variable] = LazyArray(current, shape=(root.size,), dtype=float)
         simulator.state.dirty = True
 
     def _get_view(self, selector: object, label: str | None = None) -> PopulationView:
@@ -67,7 +96,8 @@ class Population(common.Population):
             parameter_space = self.celltype.parameter_space
         parameter_space.shape = (self.size,)
         parameter_space.evaluate(mask=self._mask_local, simplify=False)
-        self._parameters = parameter_space.as_dict()
+        self._parameters = {name: _stored(value)
+                            for name, value in parameter_space.as_dict().items()}
         _check_spike_times(self.label, self._parameters)
         for cell in self.all_cells:
             cell.parent = self
@@ -85,6 +115,13 @@ class Population(common.Population):
         simulator.state.dirty = True
 
     def _set_initial_value_array(self, variable: str, initial_values: object) -> None:
+        _check_state_variable(self, variable)
+        simulator.state.dirty = True
+
+    def _set_cell_initial_value(self, id: object, variable: str, value: float) -> None:
+        current = _initial_array(self, variable)
+        current[self.id_to_index(id)] = value
+        self.initial_values[variable] = LazyArray(current, shape=(self.size,), dtype=float)
         simulator.state.dirty = True
 
     def _get_view(self, selector: object, label: str | None = None) -> PopulationView:
@@ -101,20 +138,68 @@ class Population(common.Population):
         parameter_space.evaluate(simplify=False, mask=self._mask_local)
         _check_spike_times(self.label, dict(parameter_space.items()))
         for name, value in parameter_space.items():
-            self._parameters[name] = value
+            self._parameters[name] = _stored(value)
         simulator.state.dirty = True
 
 
+def _stored(value: object) -> object:
+    """Parameter arrays are kept as floats: an integer array (from a callable, or a list
+    of ints) would truncate the float values a view or a cell later writes into it."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
+        return value.astype(float)
+    return value
+
+
+def _check_state_variable(population: Population, variable: str) -> None:
+    """A misspelt state variable would otherwise be ignored: the cells would start from
+    their defaults."""
+    known = population.celltype.default_initial_values
+    if variable not in known:
+        raise errors.NonExistentParameterError(
+            f"{variable} (population {population.label!r})",
+            population.celltype.__class__.__name__, sorted(known))
+
+
+def _initial_array(population: Population, variable: str) -> np.ndarray:
+    """A fresh float array of a root population's initial values of ``variable``. A random
+    one is drawn now, once: the population keeps the drawn numbers, so the cells outside a
+    view that is initialized later keep the values they will run with."""
+    _check_state_variable(population, variable)
+    value = population.initial_values[variable]
+    values = simulator.evaluate(value, population.size)
+    if isinstance(getattr(value, "base_value", None), RandomDistribution):
+        population.initial_values[variable] = LazyArray(values.copy(), shape=(population.size,),
+                                                        dtype=float)
+    return values
+
+
 def _check_spike_times(label: str, parameters: dict) -> None:
-    """SpikeSourceArray times must be sorted: the core walks them in order."""
+    """SpikeSourceArray times must be sorted (the core walks them in order) and not
+    negative; a spike within half a time step of t = 0 is never sent (as in NEST, which
+    refuses it), so the script is told."""
     if "spike_times" not in parameters:
         return
-    for i, times in enumerate(np.atleast_1d(parameters["spike_times"])):
-        values = np.asarray(getattr(times, "value", times), dtype=float)
+    trains = parameters["spike_times"]
+    if isinstance(trains, LazyArray):
+        trains = trains.evaluate(simplify=True)
+    dt = simulator.state.dt
+    for i, times in enumerate([trains] if isinstance(trains, Sequence)
+                              else np.atleast_1d(trains)):
+        values = np.atleast_1d(np.asarray(getattr(times, "value", times), dtype=float))
         if values.size > 1 and np.any(np.diff(values) < 0):
             raise errors.InvalidParameterValueError(
                 f"population {label!r}, neuron {i}: spike times must be in increasing order, "
                 f"got {values.tolist()}")
+        if values.size and values[0] < 0:
+            raise errors.InvalidParameterValueError(
+                f"population {label!r}, neuron {i}: spike times must be >= 0 ms, got "
+                f"{values.tolist()}")
+        lost = values[np.round(values / dt) < 1]
+        if lost.size:
+            warnings.warn(
+                f"population {label!r}, neuron {i}: spike times {lost.tolist()} ms round to "
+                f"t = 0 on the {dt} ms time grid and are not sent; the earliest spike a "
+                f"source sends is at {dt} ms", stacklevel=4)
 
 
 def _get_parameters(pop: Population | PopulationView, names: tuple[str, ...]

@@ -1,4 +1,4 @@
-"""The procedural API: create, connect, record."""
+"""The procedural API: create, connect, set, record."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .standardmodels import StaticSynapse
 create = common.build_create(Population)
 connect = common.build_connect(Projection, FixedProbabilityConnector, StaticSynapse)
 record = common.build_record(simulator)
+set = common.set  # PyNN's name (sim.set(cells, **parameters)), as in pyNN.nest
 
 
 def record_v(source: object, filename: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from pyNN import common
+from pyNN import common, errors
 from pyNN.space import Space
 
 from ..cells.egru import GATES
@@ -48,7 +48,8 @@ class Connection(common.Connection):
         return float(self.projection._params["delay"][self.i])
 
     def _set_delay(self, d: float) -> None:
-        self.projection._params["delay"][self.i] = d
+        prj = self.projection
+        prj._params["delay"][self.i] = _delays_on_grid(np.array([float(d)]), prj.label)[0]
         simulator.state.dirty = True
 
     weight = property(_get_weight, _set_weight)
@@ -121,17 +122,22 @@ class Projection(common.Projection):
         self._params["weight"][:] = self._initial_weight
 
     def _check_delays(self) -> None:
-        dt = simulator.state.dt
-        # Rounding is monotonic: the smallest delay decides both checks.
-        shortest = self._delay.min() if self._delay.size else None
-        if shortest is not None and shortest < 0:
-            raise NetworkError(f"projection {self.label!r}: negative delay "
-                               f"({self._delay.min()} ms); delays must be >= the time step "
-                               f"({dt} ms)")
-        if shortest is not None and np.round(shortest / dt) < 1:
-            raise NetworkError(f"projection {self.label!r}: delay {self._delay.min()} ms is "
-                               f"below one time step ({dt} ms); use delays >= {dt} ms or a "
-                               f"smaller time step in sim.setup()")
+        self._params["delay"] = _delays_on_grid(self._delay, self.label)
+
+    def _check_signs(self, new: dict[str, np.ndarray]) -> None:
+        """PyNN's weight-sign checks, as at creation: a negative conductance set later
+        would otherwise run as one."""
+        syn = self.synapse_type
+        if self.receptor_type in GATES or not len(self):
+            return
+        for parameter, check in getattr(syn, "parameter_checks", {}).items():
+            native = syn.translations.get(parameter, {}).get("translated_name", parameter)
+            if native in new:
+                try:
+                    check(new[native], self)
+                except errors.ConnectionError as exc:
+                    raise errors.ConnectionError(
+                        f"projection {self.label!r}: set({native}=...): {exc}") from exc
 
     def _drop_zero_weights(self) -> None:
         """EGRU gate weights of 0 are pruned weights: they make no synapse (graded events
@@ -151,6 +157,16 @@ class Projection(common.Projection):
 
     def __len__(self) -> int:
         return int(self._pre_idx.size)
+
+    def __getitem__(self, i: int | slice) -> Connection | list[Connection]:
+        """The ``i``-th connection (negative counts from the end), or a list for a slice."""
+        if isinstance(i, slice):
+            return [Connection(self, k) for k in range(*i.indices(len(self)))]
+        k = int(i) + len(self) if int(i) < 0 else int(i)
+        if not 0 <= k < len(self):
+            raise IndexError(f"projection {self.label!r} has {len(self)} connections; "
+                             f"index {i} is out of range")
+        return Connection(self, k)
 
     @property
     def connections(self) -> Iterator[Connection]:
@@ -177,14 +193,20 @@ class Projection(common.Projection):
 
     def _set_attributes(self, parameter_space: object) -> None:
         self._sync_weights()
+        new = {}
         for name, value in parameter_space.items():
             if name not in self._params:
                 raise NotImplementedError(f"projection {self.label!r}: cannot set {name!r}; "
                                           f"its synapses have {list(self._params)}")
-            self._params[name][:] = self._values_at_synapses(value)
+            new[name] = self._values_at_synapses(value)
+        # Checked before anything is written: a refused set() leaves the projection as it was.
+        if "delay" in new:
+            new["delay"] = _delays_on_grid(new["delay"], self.label)
+        self._check_signs(new)
+        for name, values in new.items():
+            self._params[name][:] = values
             if name == "weight" and self._plastic:
-                self._initial_weight[:] = self._params[name]
-        self._check_delays()
+                self._initial_weight[:] = values
         simulator.state.dirty = True
 
     def _values_at_synapses(self, value: object) -> np.ndarray:
@@ -245,6 +267,25 @@ class Projection(common.Projection):
 
 #: Values of one connector map evaluated at once, at most (memory of the bulk path).
 _BULK_VALUES = 1 << 22
+
+
+def _delays_on_grid(delays: np.ndarray, label: str) -> np.ndarray:
+    """The delays the cores apply, in whole time steps (as ``image.build`` rounds them), so
+    that ``Projection.get("delay")`` reads back what is simulated, as with pyNN.nest."""
+    dt = simulator.state.dt
+    if not delays.size:
+        return delays
+    # Rounding is monotonic: the smallest delay decides both checks.
+    shortest = delays.min()
+    if shortest < 0:
+        raise NetworkError(f"projection {label!r}: negative delay ({shortest} ms); delays "
+                           f"must be >= the time step ({dt} ms)")
+    steps = np.round(delays / dt)
+    if steps.min() < 1:
+        raise NetworkError(f"projection {label!r}: delay {shortest} ms is below one time step "
+                           f"({dt} ms); use delays >= {dt} ms or a smaller time step in "
+                           f"sim.setup()")
+    return steps * dt
 
 
 def _cat(chunks: list[np.ndarray], dtype: type) -> np.ndarray:

@@ -12,6 +12,13 @@ from . import simulator
 class Recorder(recording.Recorder):
     _simulator = simulator
 
+    def record(self, variables: object, ids: object, sampling_interval: float | None = None,
+               locations: object = None) -> None:
+        if sampling_interval is not None:
+            _check_on_grid(self.population.label, float(sampling_interval),
+                           simulator.state.dt)
+        super().record(variables, ids, sampling_interval, locations)
+
     def _record(self, variable: object, new_ids: object, sampling_interval: float | None = None
                 ) -> None:
         if sampling_interval is not None:
@@ -99,3 +106,13 @@ class Recorder(recording.Recorder):
 
     def _reset(self) -> None:
         simulator.state.dirty = True
+
+
+def _check_on_grid(label: str, interval: float, dt: float) -> None:
+    """The cores sample every n-th time step: an interval off that grid would be rounded,
+    and the recording's time axis would be wrong."""
+    steps = interval / dt
+    if steps < 1 - 1e-9 or abs(steps - round(steps)) > 1e-6:
+        raise ValueError(f"population {label!r}: sampling interval {interval} ms is not a "
+                         f"multiple of the time step ({dt} ms); use a multiple such as "
+                         f"{max(1, round(steps)) * dt:g} ms")

@@ -96,7 +96,8 @@ def _synapses(sim, make_connector, synapse, pre_size=30, post_size=25, same=Fals
     prj = sim.Projection(pre, post, make_connector(sim), synapse(sim))
     out = [tuple(c) for c in prj.get(["weight", "delay"], format="list", with_address=True)]
     sim.end()
-    return out
+    # pyNN.spinnaker2 reads back the delays it simulates, in whole time steps; mock does not.
+    return [(i, j, w, float(np.round(d / 0.1) * 0.1)) for i, j, w, d in out]
 
 
 def _bulk_projections(sim, use_views: bool) -> list[np.ndarray]:
