@@ -161,6 +161,8 @@ class Emulator:
         self.syn_ring_offset = self.syn_delay * self._slot_size + self.syn_slot
         self.any_dynamic = bool(self.syn_dynamic.any())
         self._max_delay = int(self.syn_delay.max()) if self.syn_delay.size else 0
+        self._static_rows = (self.plastic is None and self.syn_release is None
+                             and not self.any_dynamic)
         self._i_inj = np.zeros(self.n_neurons, np.float32)
         if self.n_current_sources:
             self.cs_targets, self.cs_target_of = np.unique(self.cs_neuron, return_inverse=True)
@@ -731,6 +733,19 @@ class Emulator:
         """Add each spike's synaptic row into its targets' ring slots ``now + delay``; with
         ``payload`` (one float32 per packet, graded events), each weight times its packet's
         payload."""
+        if spikes.size == 1 and self._static_rows:
+            # One packet through static synapses (what most sending steps of a small
+            # network deliver): its row is a slice of the synapse arrays, no index array.
+            neuron = int(spikes[0])
+            a, b = int(self.syn_ptr[neuron]), int(self.syn_ptr[neuron + 1])
+            if a == b:
+                return
+            self._dirty_until = max(self._dirty_until, now + self._max_delay)
+            pos = self.syn_ring_offset[a:b] + (now % self.ring_slots) * self._slot_size
+            pos[pos >= self.ring.size] -= self.ring.size
+            weight = self.syn_weight[a:b]
+            np.add.at(self.ring, pos, weight if payload is None else weight * payload[0])
+            return
         starts, ends = self.syn_ptr[spikes], self.syn_ptr[spikes + 1]
         lengths = ends - starts
         total = int(lengths.sum())
