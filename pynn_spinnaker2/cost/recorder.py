@@ -75,7 +75,9 @@ class ActivityRecorder:
             self._merge()
         size = self.block_steps
         for k, name in enumerate(RECORDED):
-            step, core, count = events.get(name, (np.zeros(0, np.int64),) * 3)
+            if name not in events or np.size(events[name][2]) == 0:
+                continue  # nothing counted: no sum or maximum changes
+            step, core, count = events[name]
             step, core = np.asarray(step, np.int64), np.asarray(core, np.int64)
             count = np.asarray(count, np.int64)
             self._last[k] += np.bincount(core, weights=count,
@@ -87,8 +89,10 @@ class ActivityRecorder:
             where = (block, k, code % self.n_cores)
             np.add.at(self._sums, where, value)
             np.maximum.at(self._peaks, where, value)
-        blocks = (np.arange(first, total) // size)
-        self._lengths += np.bincount(blocks, minlength=self.capacity)[:self.capacity]
+        # Steps of each block the run touched: those of [first, total) within the block.
+        blocks = np.arange(first // size, (total - 1) // size + 1)
+        self._lengths[blocks] += (np.minimum(total, (blocks + 1) * size)
+                                  - np.maximum(first, blocks * size))
         self.n_blocks = int(blocks[-1]) + 1
         self.n_steps = total
 

@@ -160,6 +160,9 @@ class Emulator:
         self._slot_size = self.n_receptors * self.n_neurons
         self.syn_ring_offset = self.syn_delay * self._slot_size + self.syn_slot
         self.any_dynamic = bool(self.syn_dynamic.any())
+        self._max_delay = int(self.syn_delay.max()) if self.syn_delay.size else 0
+        self._static_rows = (self.plastic is None and self.syn_release is None
+                             and not self.any_dynamic)
         self._i_inj = np.zeros(self.n_neurons, np.float32)
         if self.n_current_sources:
             self.cs_targets, self.cs_target_of = np.unique(self.cs_neuron, return_inverse=True)
@@ -179,6 +182,7 @@ class Emulator:
         neuron, core, count = self._fan_out_rows
         indptr = np.concatenate(([0], np.cumsum(np.bincount(neuron, minlength=self.n_neurons))))
         self._fan_out = sp.csr_matrix((count, core, indptr), shape=(self.n_neurons, n_cores))
+        self._fan_rows = (indptr, core, count)  # the same, for :func:`_rows_of`
         self._graded = np.zeros(self.n_neurons, bool)
         for g in self.groups:
             if g.kernel == "graded_source_array" or getattr(
@@ -497,6 +501,9 @@ class Emulator:
         self._spike_count = np.zeros(self.n_neurons, np.int64)
         self._sent: list[np.ndarray] = []
         self._sent_steps: list[int] = []
+        # Payloads of graded steps, by position in _sent (plain spikes carry 1).
+        self._sent_values: dict[int, np.ndarray] = {}
+        self._dirty_until = 0  # no ring slot after this step's has had a packet written
         self._steps_run = 0
         self._counted = 0  # steps whose work is in the activity recorder
         self._activity = ActivityRecorder(len(self.image.cores))  # for the cost model
@@ -605,13 +612,18 @@ class Emulator:
         while done < n_steps:
             block = min(self._block_steps, n_steps - done)
             plan = self._plan(self.step + 1, block)
-            step = self._step
-            for k in range(block):
-                step(plan, k)
-                if progress is not None and ((done + k + 1) % every == 0
-                                             or done + k + 1 == n_steps):
-                    progress(done + k + 1, n_steps)
+            if progress is None:
+                self._steps(plan, 0, block)
+            else:
+                k = 0
+                while k < block:  # up to the next step that reports, or the block's end
+                    end = min(block, ((done + k) // every + 1) * every - done)
+                    self._steps(plan, k, end)
+                    k = end
+                    if (done + k) % every == 0 or done + k == n_steps:
+                        progress(done + k, n_steps)
             done += block
+            self._steps_run += block
             self._count()
 
     # -- one time step -----------------------------------------------------------------
@@ -626,19 +638,20 @@ class Emulator:
             self._slot_views = [(view, [view[:, g.lo:g.hi] for g in self.groups])
                                 for view in slots]
             self._views_of = self.ring
-        self._kernels = [(j, NEURON_KERNELS[g.kernel], g.params, g.state, self._i_inj[g.lo:g.hi],
-                          g.lo) for j, g in enumerate(self.groups)
-                         if g.kernel not in SOURCE_KERNELS]
+        currents = self.n_current_sources > 0
+        self._kernels = [(j, NEURON_KERNELS[g.kernel], g.params, g.state,
+                          self._i_inj[g.lo:g.hi] if currents else None, g.lo)
+                         for j, g in enumerate(self.groups) if g.kernel not in SOURCE_KERNELS]
         self._sources = [j for j, g in enumerate(self.groups) if g.kernel in SOURCE_KERNELS]
         self._probe_list = [(interval, self._samples[key], self.groups[gi].state, variable,
                              neurons)
                             for key, neurons in self.probes.items()
                             for gi, variable, interval in [key]]
 
-    def _plan(self, first: int, n: int) -> list:
-        """What the cores generate themselves in steps first .. first + n - 1: per source
-        group its spikes (pointers, neurons, payloads or None); the injected currents per
-        target neuron."""
+    def _plan(self, first: int, n: int) -> tuple:
+        """What the cores generate themselves in steps first .. first + n - 1: the spikes of
+        every source group, merged (see :func:`_merge_sources`), and the injected currents
+        per target neuron (None without current sources)."""
         sources = []
         for j in self._sources:
             g = self.groups[j]
@@ -656,61 +669,89 @@ class Emulator:
                                     self.dt)
             currents = np.zeros((n, self.cs_targets.size), np.float32)
             np.add.at(currents.T, self.cs_target_of, values[:, self.cs_source].T)
-        return [sources, currents]
+        return (*_merge_sources(sources, n), currents)
 
-    def _step(self, plan: list, k: int) -> None:
-        now = self.step + 1
-        inputs, group_inputs = self._slot_views[now % self.ring_slots]
-        sources, currents = plan
-        fired, payloads = [], []
-        for ptr, neurons, values in sources:
-            if ptr[k + 1] > ptr[k]:
-                fired.append(neurons[ptr[k]:ptr[k + 1]])
-                payloads.append(None if values is None else values[ptr[k]:ptr[k + 1]])
-        if currents is not None:
-            self._i_inj[self.cs_targets] = currents[k]
-        for j, kernel, params, state, i_inj, lo in self._kernels:
-            result = kernel(params, state, group_inputs[j], None if currents is None else i_inj)
-            if isinstance(result, tuple):  # graded events: (fired, value per neuron)
-                spiked = result[0].nonzero()[0]
-                values = result[1][spiked]
-            else:
-                spiked, values = result.nonzero()[0], None
-            if spiked.size:
-                fired.append(spiked + lo if lo else spiked)
-                payloads.append(values)
-        inputs.fill(0.0)
-        spikes = (fired[0] if len(fired) == 1 else np.concatenate(fired) if fired
-                  else _NO_SPIKES)
-        payload = _payloads(fired, payloads)
-        self.step = now
-        if self.plastic is not None:
-            self.plastic.post_spikes(spikes, now)
-        if spikes.size:
-            self._deliver(spikes, now, payload)
-            self._sent.append(spikes)
-            self._sent_steps.append(now)
-            recorded = self.record_spikes[spikes]
-            rec = spikes[recorded]
-            if rec.size:
-                self._spikes.append((np.full(rec.size, now, np.int64), rec))
+    def _steps(self, plan: tuple, lo: int, hi: int) -> None:
+        """Steps ``lo`` .. ``hi - 1`` of a planned block (see :meth:`_plan`), each as the
+        module docstring says: sources and kernels fire, the inputs of the step are used
+        up, packets are delivered, probes sample. What a step reads is bound once here."""
+        ptr, source_neurons, source_values, graded_steps, currents = plan
+        slot_views, n_slots, kernels = self._slot_views, self.ring_slots, self._kernels
+        probes, plastic, deliver = self._probe_list, self.plastic, self._deliver
+        sent, sent_steps, sent_values = self._sent, self._sent_steps, self._sent_values
+        i_inj = self._i_inj
+        now = self.step
+        for k in range(lo, hi):
+            now += 1
+            inputs, group_inputs = slot_views[now % n_slots]
+            fired, payloads = [], []
+            graded = False
+            if ptr is not None:
+                a, b = ptr[k], ptr[k + 1]
+                if b > a:
+                    fired.append(source_neurons[a:b])
+                    if graded_steps is not None and graded_steps[k]:
+                        graded = True
+                        payloads.append(source_values[a:b])
+                    else:
+                        payloads.append(None)
+            if currents is not None:
+                i_inj[self.cs_targets] = currents[k]
+            for j, kernel, params, state, group_i_inj, offset in kernels:
+                result = kernel(params, state, group_inputs[j], group_i_inj)
+                if isinstance(result, tuple):  # graded events: (fired, value per neuron)
+                    spiked = result[0].nonzero()[0]
+                    if spiked.size:
+                        fired.append(spiked + offset if offset else spiked)
+                        payloads.append(result[1][spiked])
+                        graded = True
+                else:
+                    spiked = result.nonzero()[0]
+                    if spiked.size:
+                        fired.append(spiked + offset if offset else spiked)
+                        payloads.append(None)
+            if now <= self._dirty_until:  # else no packet has been written into this slot
+                inputs.fill(0.0)
+            self.step = now
+            spikes = (_NO_SPIKES if not fired else fired[0] if len(fired) == 1
+                      else np.concatenate(fired))
+            if plastic is not None:
+                plastic.post_spikes(spikes, now)
+            if fired:
+                payload = _payloads(fired, payloads) if graded else None
+                deliver(spikes, now, payload)
                 if payload is not None:
-                    self._spike_values[len(self._spikes) - 1] = payload[recorded]
-        for interval, samples, state, variable, neurons in self._probe_list:
-            if interval == 1 or now % interval == 0:
-                samples.append(state[variable][neurons])
-        self._steps_run += 1
+                    sent_values[len(sent)] = payload
+                sent.append(spikes)
+                sent_steps.append(now)
+            for interval, samples, state, variable, neurons in probes:
+                if interval == 1 or now % interval == 0:
+                    samples.append(state[variable][neurons])
 
     def _deliver(self, spikes: np.ndarray, now: int, payload: np.ndarray | None = None
                  ) -> None:
         """Add each spike's synaptic row into its targets' ring slots ``now + delay``; with
         ``payload`` (one float32 per packet, graded events), each weight times its packet's
         payload."""
+        if spikes.size == 1 and self._static_rows:
+            # One packet through static synapses (what most sending steps of a small
+            # network deliver): its row is a slice of the synapse arrays, no index array.
+            neuron = int(spikes[0])
+            a, b = int(self.syn_ptr[neuron]), int(self.syn_ptr[neuron + 1])
+            if a == b:
+                return
+            self._dirty_until = max(self._dirty_until, now + self._max_delay)
+            pos = self.syn_ring_offset[a:b] + (now % self.ring_slots) * self._slot_size
+            pos[pos >= self.ring.size] -= self.ring.size
+            weight = self.syn_weight[a:b]
+            np.add.at(self.ring, pos, weight if payload is None else weight * payload[0])
+            return
         starts, ends = self.syn_ptr[spikes], self.syn_ptr[spikes + 1]
         lengths = ends - starts
         total = int(lengths.sum())
         if total == 0:
             return
+        self._dirty_until = max(self._dirty_until, now + self._max_delay)
         if spikes.size == 1:
             idx = np.arange(starts[0], ends[0])
         else:
@@ -754,18 +795,34 @@ class Emulator:
         events: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         if self._sent:
             sent = np.concatenate(self._sent)
-            step = np.repeat(np.asarray(self._sent_steps, np.int64) - self._counted - 1,
-                             [s.size for s in self._sent])
+            sizes = [s.size for s in self._sent]
+            step = np.repeat(np.asarray(self._sent_steps, np.int64) - self._counted - 1, sizes)
+            self._record_spikes(sent, step + self._counted + 1, sizes)
             self._spike_count += np.bincount(sent, minlength=self.n_neurons)
             events["packets_sent"] = (step, self.core_of[sent], np.ones(sent.size, np.int64))
-            rows = self._fan_out[sent].tocoo()  # row r: the synapses of packet r, per core
-            events["synaptic_events"] = (step[rows.row], rows.col, rows.data)
-            graded = self._graded[sent][rows.row]
+            row, col, data = _rows_of(*self._fan_rows, sent)  # the synapses of packet row
+            events["synaptic_events"] = (step[row], col, data)
+            graded = self._graded[sent][row]
             if graded.any():
-                events["macs"] = (step[rows.row][graded], rows.col[graded], rows.data[graded])
-            self._sent, self._sent_steps = [], []
+                events["macs"] = (step[row][graded], col[graded], data[graded])
+            self._sent, self._sent_steps, self._sent_values = [], [], {}
         self._activity.record_steps(n_steps, events)
         self._counted = self.step
+
+    def _record_spikes(self, sent: np.ndarray, step: np.ndarray, sizes: list[int]) -> None:
+        """Keep the recorded ones among the packets ``sent`` at ``step`` (one array per step
+        in ``self._sent``, of ``sizes``), with their payloads where a step was graded."""
+        recorded = self.record_spikes[sent]
+        if not recorded.any():
+            return
+        self._spikes.append((step[recorded], sent[recorded]))
+        if not self._sent_values:
+            return
+        graded = np.repeat([i in self._sent_values for i in range(len(sizes))], sizes)
+        if (graded & recorded).any():
+            values = np.concatenate([self._sent_values.get(i, np.ones(size, np.float32))
+                                     for i, size in enumerate(sizes)])
+            self._spike_values[len(self._spikes) - 1] = values[recorded]
 
     @property
     def activity(self) -> ActivityRecorder:
@@ -791,6 +848,7 @@ class Emulator:
     # -- results -----------------------------------------------------------------------
     def recordings(self) -> list[CoreRecording]:
         """What every core recorded since the last reset, in machine terms."""
+        self._count()
         if self._spikes:
             steps = np.concatenate([s for s, _ in self._spikes])
             neurons = np.concatenate([n for _, n in self._spikes])
@@ -820,6 +878,43 @@ class Emulator:
                                      (neurons[mine] - self.offsets[i]).astype(np.uint32),
                                      signals, None if values is None else values[mine]))
         return out
+
+
+def _rows_of(indptr: np.ndarray, col: np.ndarray, data: np.ndarray, rows: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The entries of rows ``rows`` of the CSR matrix (``data``, ``col``, ``indptr``), as
+    (position in ``rows``, column, value): scipy's ``matrix[rows].tocoo()`` without its
+    fixed cost (a few hundred microseconds, paid after every block of steps)."""
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    total = int(lengths.sum())
+    row = np.repeat(np.arange(rows.size), lengths)
+    idx = np.arange(total) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return row, col[idx], data[idx]
+
+
+def _merge_sources(sources: list[tuple], n: int) -> tuple:
+    """The spikes of every source group in ``n`` steps as one sequence: (pointers, neurons,
+    payloads, graded), step ``k`` sending ``neurons[ptr[k]:ptr[k + 1]]`` (groups in order,
+    as they would be sent one after the other), ``ptr`` a list (a step reads two Python
+    ints); payloads (1 for plain spikes) and graded (per step, whether any of its events
+    carries a value) are None without graded sources, and all four without sources."""
+    if not sources:
+        return None, None, None, None
+    if len(sources) == 1 and sources[0][2] is None:
+        ptr, neurons, _ = sources[0]
+        return np.asarray(ptr).tolist(), neurons, None, None
+    step = np.concatenate([np.repeat(np.arange(n), np.diff(ptr)) for ptr, _, _ in sources])
+    order = np.argsort(step, kind="stable")
+    neurons = np.concatenate([s[1] for s in sources])[order]
+    ptr = np.concatenate(([0], np.cumsum(np.bincount(step, minlength=n))))
+    if all(s[2] is None for s in sources):
+        return ptr.tolist(), neurons, None, None
+    values = np.concatenate([np.ones(s[1].size, np.float32) if s[2] is None
+                             else np.asarray(s[2], np.float32) for s in sources])[order]
+    graded = np.concatenate([np.full(s[1].size, s[2] is not None) for s in sources])[order]
+    per_step_graded = np.bincount(step[order][graded], minlength=n) > 0
+    return ptr.tolist(), neurons, values, per_step_graded.tolist()
 
 
 def _payloads(fired: list[np.ndarray], payloads: list[np.ndarray | None]

@@ -86,6 +86,7 @@ class PairSTDP:
         self.k_plus = np.zeros(n)
         self.last = np.full(n, NEVER, np.int64)
         self.trace = np.zeros((self.slots, self.post.size))
+        self._rows = list(self.trace)  # a view per slot: a step indexes a list, not the array
         self.queue: list[list[np.ndarray]] = [[] for _ in range(self.slots)]
 
     def adopt(self, old: PairSTDP, changed: np.ndarray) -> None:
@@ -93,7 +94,7 @@ class PairSTDP:
         (``changed``), which restart from the new image."""
         keep_w = np.where(changed, self.w_pending, old.w_pending)
         self.w_pending, self.k_plus, self.last = keep_w, old.k_plus, old.last
-        self.trace, self.queue = old.trace, old.queue
+        self.trace, self.queue, self._rows = old.trace, old.queue, old._rows
 
     def locate(self, core: np.ndarray, position: np.ndarray) -> np.ndarray:
         """Index of the plastic synapse at each (core, position), or -1."""
@@ -107,9 +108,9 @@ class PairSTDP:
     def post_spikes(self, spikes: np.ndarray, now: int) -> None:
         """Advance the postsynaptic traces to ``now`` with the neurons that fired, queue the
         potentiations their spikes cause, and apply those due now."""
-        trace = self.trace
-        row = trace[now % self.slots]
-        np.multiply(trace[(now - 1) % self.slots], self.decay_minus, out=row)
+        rows = self._rows
+        row = rows[now % self.slots]
+        np.multiply(rows[(now - 1) % self.slots], self.decay_minus, row)
         if spikes.size:
             slot = self.slot_of[spikes]
             fired = spikes[slot >= 0]
