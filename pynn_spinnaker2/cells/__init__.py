@@ -7,6 +7,7 @@ from .egru import MODEL as EGRU
 from .graded_source import GRADED_SOURCE_ARRAY
 from .lif_alpha import IF_COND_ALPHA, IF_CURR_ALPHA
 from .nir_cuba import MODELS as NIR_MODELS
+from .renewal_sources import SPIKE_SOURCE_GAMMA, SPIKE_SOURCE_POISSON_REFRACTORY
 from .spike_sources import SPIKE_SOURCE_ARRAY, SPIKE_SOURCE_POISSON
 
 #: PyNN cell type name -> :class:`CellModel`.
@@ -18,6 +19,8 @@ CELL_MODELS: dict[str, CellModel] = {
 }
 # The EGRU and its graded input (graded events: float32 payloads on the packets).
 CELL_MODELS.update({m.name: m for m in (EGRU, GRADED_SOURCE_ARRAY)})
+# Renewal sources drawn on the core (a state per neuron: sub-events due, dead steps left).
+CELL_MODELS.update({m.name: m for m in (SPIKE_SOURCE_GAMMA, SPIKE_SOURCE_POISSON_REFRACTORY)})
 # The NIR neuron family (LIF, CubaLIF, IF, LI, CubaLI, I, Threshold), one kernel.
 CELL_MODELS.update(NIR_MODELS)
 

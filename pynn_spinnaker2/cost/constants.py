@@ -119,6 +119,11 @@ KERNEL_OPS: dict[str, KernelOps] = {
     "lif_cond_alpha": KernelOps(single=33, div=1, exp=1),
     # active window 2 compares, Poisson draw by inversion against one uniform: ~4
     "spike_source_poisson": KernelOps(single=6, rng=1, branches=1),
+    # window 2 compares, Poisson draw of the sub-events (~4), subtract from the count due,
+    # compare, on a spike an integer division and a modulo (alpha)
+    "spike_source_gamma": KernelOps(single=8, div=1, rng=1, branches=2),
+    # dead-step counter compare and decrement, window 2 compares, one uniform against p
+    "spike_source_poisson_refractory": KernelOps(single=5, rng=1, branches=2),
     # the schedule is walked per step (fixed overhead); per neuron nothing but the loop
     "spike_source_array": KernelOps(single=1, branches=1),
     # three gate sums 10, two sigmoids and a tanh (2-3 single, 1 exp, 1 div each), state

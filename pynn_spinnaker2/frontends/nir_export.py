@@ -32,7 +32,8 @@ from ..cells.nir_cuba import MODELS as NIR_MODELS
 from ..network import Network, PopulationSpec
 from .nir_extensions import EXTENSIONS, ExportedNode, for_model
 
-SOURCES = ("SpikeSourceArray", "SpikeSourcePoisson", "GradedSourceArray")
+SOURCES = ("SpikeSourceArray", "SpikeSourcePoisson", "SpikeSourceGamma",
+           "SpikeSourcePoissonRefractory", "GradedSourceArray")
 #: Largest dense weight matrix written for one projection (entries; 512 MiB of float64).
 MAX_DENSE = 1 << 26
 

@@ -79,6 +79,24 @@ class SpikeSourcePoisson(cells.SpikeSourcePoisson):
     translations = _identity(cells.SpikeSourcePoisson)
 
 
+class SpikeSourceGamma(cells.SpikeSourceGamma):
+    __doc__ = cells.SpikeSourceGamma.__doc__ + """
+    On SpiNNaker 2 (whole-number alpha): the core draws per step a Poisson number of
+    sub-events of rate beta and sends a spike at every alpha-th one, so intervals are
+    Gamma(alpha, beta) on the time grid (see :mod:`pynn_spinnaker2.cells.renewal_sources`).
+    """
+    translations = _identity(cells.SpikeSourceGamma)
+
+
+class SpikeSourcePoissonRefractory(cells.SpikeSourcePoissonRefractory):
+    __doc__ = cells.SpikeSourcePoissonRefractory.__doc__ + """
+    On SpiNNaker 2: dead for round(tau_refrac / dt) steps after a spike, then firing with
+    hazard rate / (1 - rate * tau_refrac) per step (NEST's ``ppd_sup_generator``), so the
+    mean rate is ``rate`` (see :mod:`pynn_spinnaker2.cells.renewal_sources`).
+    """
+    translations = _identity(cells.SpikeSourcePoissonRefractory)
+
+
 SUPPORTED_CELLS = sorted(CELL_MODELS)
 
 
@@ -95,9 +113,7 @@ def _unsupported_cell(base: type) -> type:
 IF_cond_exp_gsfa_grr = _unsupported_cell(cells.IF_cond_exp_gsfa_grr)
 HH_cond_exp = _unsupported_cell(cells.HH_cond_exp)
 GIF_cond_exp = _unsupported_cell(cells.GIF_cond_exp)
-SpikeSourceGamma = _unsupported_cell(cells.SpikeSourceGamma)
 SpikeSourceInhGamma = _unsupported_cell(cells.SpikeSourceInhGamma)
-SpikeSourcePoissonRefractory = _unsupported_cell(cells.SpikeSourcePoissonRefractory)
 
 
 def _unsupported_component(base: type) -> type:

@@ -43,7 +43,7 @@ def test_setting_a_delay_below_one_timestep_later(sim) -> None:
 
 
 @pytest.mark.parametrize("name", ["HH_cond_exp", "IF_cond_exp_gsfa_grr",
-                                  "SpikeSourceGamma"])
+                                  "SpikeSourceInhGamma"])
 def test_unsupported_cell_type_names_supported_ones(sim, name: str) -> None:
     with pytest.raises(NotImplementedError, match=f"{name}.*IF_curr_exp"):
         getattr(sim, name)()

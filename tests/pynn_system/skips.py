@@ -5,8 +5,6 @@ NOT_YET = "not yet implemented on the SpiNNaker 2 model"
 SKIPS: dict[str, str] = {
     "test_HH_cond_exp": "HH_cond_exp: Hodgkin-Huxley kinetics are not offered on SpiNNaker 2 "
                         "(as in sPyNNaker); use a LIF model",
-    "test_SpikeSourceGamma": f"SpikeSourceGamma: {NOT_YET}",
-    "test_SpikeSourcePoissonRefractory": f"SpikeSourcePoissonRefractory: {NOT_YET}",
     "test_composed_neuron_model_homogeneous_receptors":
         "PointNeuron (composed cell types) is not supported: cores run fixed kernels",
     "test_issue259": "expects spike_precision='off_grid' (exact spike times between grid "

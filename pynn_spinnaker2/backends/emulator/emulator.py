@@ -35,8 +35,12 @@ from .inputs import counter_uniform, current_values, per_step, poisson_spikes
 from .kernels import NEURON_KERNELS
 from .plasticity import PairSTDP
 from .router import Router
+from .sources import SOURCE_GENERATORS
 
-SOURCE_KERNELS = ("spike_source_array", "spike_source_poisson", "graded_source_array")
+SOURCE_KERNELS = ("spike_source_array", "spike_source_poisson", "graded_source_array",
+                  *SOURCE_GENERATORS)
+#: Source kernels that draw from the cores' random number generator.
+RANDOM_SOURCES = ("spike_source_poisson", *SOURCE_GENERATORS)
 #: Synapses decoded per block at load (16 MB of temporaries at most).
 LOAD_BLOCK = 1 << 21
 _NO_SPIKES = np.zeros(0, np.int64)
@@ -167,7 +171,7 @@ class Emulator:
         if self.n_current_sources:
             self.cs_targets, self.cs_target_of = np.unique(self.cs_neuron, return_inverse=True)
         # Steps planned at once: what the sources generate for them stays below ~1M values.
-        width = sum(g.hi - g.lo for g in self.groups if g.kernel == "spike_source_poisson")
+        width = sum(g.hi - g.lo for g in self.groups if g.kernel in RANDOM_SOURCES)
         width += self.n_current_sources + (self.cs_targets.size if self.n_current_sources else 0)
         self._block_steps = int(np.clip((1 << 20) // max(width, 1), 16, 4096))
         self._prepare_counting()
@@ -490,7 +494,7 @@ class Emulator:
         self.ring = np.zeros(self.ring_slots * self.n_receptors * self.n_neurons, np.float32)
         for g in self.groups:
             g.state = _concat_fields([self.image.cores[i].sram["neuron_state"] for i in g.cores])
-            if g.kernel == "spike_source_poisson" and g.rng is None:
+            if g.kernel in RANDOM_SOURCES and g.rng is None:
                 seeds = np.concatenate([self.image.cores[i].sram["rng_seed"] for i in g.cores])
                 g.rng = np.random.default_rng(np.random.SeedSequence(seeds.tolist()))
         self._reset_dynamics()
@@ -660,6 +664,9 @@ class Emulator:
             elif g.kernel == "graded_source_array":
                 ptr, where = per_step(g.schedule[0], np.arange(g.values.size), first, n)
                 sources.append((ptr, g.schedule[1][where], g.values[where]))
+            elif g.kernel in SOURCE_GENERATORS:
+                sources.append((*SOURCE_GENERATORS[g.kernel](g.rng, g.params, g.state, g.lo,
+                                                             first, n), None))
             else:
                 sources.append((*poisson_spikes(g.rng, g.params, g.lo, first, n), None))
         currents = None

@@ -1,0 +1,155 @@
+"""Renewal spike sources drawn on the PE from its own random number generator, one step at a
+time: SpikeSourceGamma and SpikeSourcePoissonRefractory (PyNN's standard types, NEST's
+``gamma_sup_generator`` and ``ppd_sup_generator`` with one process each).
+
+Both run inside [start, start + duration), like SpikeSourcePoisson; outside it the core draws
+nothing and the neuron's state waits.
+
+SpikeSourceGamma (integer ``alpha``, ``beta`` in Hz): the inter-spike intervals are
+Gamma(shape alpha, rate beta), mean alpha / beta. The core draws, per step and neuron, a
+Poisson number of sub-events of mean beta * dt and sends a spike at every alpha-th sub-event
+(several spikes in one step are several packets). The state ``left`` is the number of
+sub-events still due before the next spike; it starts at 1, NEST's start (its process begins
+one transition short of a spike), so the first spike comes after an exponential time of rate
+beta and every later interval is a full Gamma. A spike is stamped at the end of the step of
+its alpha-th sub-event, so intervals are the Gamma's on the time grid.
+
+SpikeSourcePoissonRefractory (``rate`` in Hz, ``tau_refrac`` in ms): after each spike the
+neuron is dead for ``m = round(tau_refrac / dt)`` steps; then it fires in each step with
+probability ``p = dt / (1000 / rate - m dt)``, the hazard ``rate / (1 - rate * tau_refrac)``
+times dt (NEST's ``ppd_sup_generator``, which draws the same Bernoulli per step). An interval
+is then ``m dt`` plus a geometric number of steps of mean ``1 / p``: the mean interval is
+exactly ``1000 / rate`` ms, so the mean rate is ``rate``; at most one spike per step. The
+state ``dead_left`` counts the dead steps still to wait; it starts at 0 (the neuron may fire
+at once, as NEST's single process starts active).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import NetworkError
+from .base import CellModel, structured
+from .spike_sources import FOREVER
+
+GAMMA_PARAM_DTYPE = np.dtype([("alpha", "<u4"), ("sub_per_step", "<f4"),
+                              ("start_step", "<u4"), ("end_step", "<u4")])
+GAMMA_STATE_DTYPE = np.dtype([("left", "<u4")])
+REFRACTORY_PARAM_DTYPE = np.dtype([("p_fire", "<f4"), ("dead_steps", "<u4"),
+                                   ("start_step", "<u4"), ("end_step", "<u4")])
+REFRACTORY_STATE_DTYPE = np.dtype([("dead_left", "<u4")])
+
+
+def _window(p: dict[str, np.ndarray], dt: float) -> dict[str, np.ndarray]:
+    """Start and end steps of the active window [start, start + duration)."""
+    start = np.asarray(p["start"], dtype=float)
+    duration = np.asarray(p["duration"], dtype=float)
+    end = np.where(np.isfinite(duration), np.round((start + duration) / dt), FOREVER)
+    return {"start_step": np.round(start / dt).astype(np.uint32),
+            "end_step": np.minimum(end, FOREVER).astype(np.uint32)}
+
+
+def build_gamma_params(p: dict[str, np.ndarray], dt: float) -> np.ndarray:
+    """Order alpha and the mean number of sub-events per step, beta * dt."""
+    alpha = np.asarray(p["alpha"], dtype=float)
+    return structured(
+        GAMMA_PARAM_DTYPE, alpha.size, alpha=np.round(alpha).astype(np.uint32),
+        sub_per_step=np.asarray(p["beta"], dtype=np.float32) * np.float32(dt / 1000.0),
+        **_window(p, dt))
+
+
+def dead_steps(tau_refrac: np.ndarray, dt: float) -> np.ndarray:
+    """Dead time in whole steps (rounded to the grid)."""
+    return np.round(np.asarray(tau_refrac, dtype=float) / dt).astype(np.int64)
+
+
+def build_refractory_params(p: dict[str, np.ndarray], dt: float) -> np.ndarray:
+    """Dead steps and the firing probability per live step, from the dead time on the grid,
+    so the mean interval stays 1000 / rate ms."""
+    rate = np.asarray(p["rate"], dtype=float)
+    m = dead_steps(p["tau_refrac"], dt)
+    with np.errstate(divide="ignore"):
+        live_mean = np.where(rate > 0, 1000.0 / np.where(rate > 0, rate, 1.0) - m * dt, np.inf)
+    return structured(
+        REFRACTORY_PARAM_DTYPE, rate.size,
+        p_fire=np.where(rate > 0, dt / live_mean, 0.0).astype(np.float32),
+        dead_steps=m.astype(np.uint32), **_window(p, dt))
+
+
+def build_gamma_state(initial: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> np.ndarray:
+    """One sub-event to the first spike (NEST's start)."""
+    n = len(next(iter(p.values())))
+    return structured(GAMMA_STATE_DTYPE, n, left=1)
+
+
+def build_refractory_state(initial: dict[str, np.ndarray], p: dict[str, np.ndarray]
+                           ) -> np.ndarray:
+    """Not dead at the start."""
+    return structured(REFRACTORY_STATE_DTYPE, len(next(iter(p.values()))))
+
+
+def check_gamma(network: object) -> None:
+    """Raise a NetworkError for a SpikeSourceGamma the core cannot draw: alpha must be a
+    whole number >= 1 (the count of sub-events per spike), beta >= 0."""
+    for pop in network.populations:
+        if pop.model != "SpikeSourceGamma":
+            continue
+        alpha = np.asarray(pop.params.get("alpha", SPIKE_SOURCE_GAMMA.defaults["alpha"]),
+                           dtype=float)
+        if np.any(alpha < 1) or np.any(alpha != np.round(alpha)) or np.any(alpha > 2**31):
+            bad = np.unique(alpha[(alpha < 1) | (alpha != np.round(alpha))
+                                  | (alpha > 2**31)])[:5]
+            raise NetworkError(
+                f"population {pop.label!r} (SpikeSourceGamma): alpha must be a whole number "
+                f">= 1 (the core counts alpha Poisson sub-events per spike), got "
+                f"{bad.tolist()}; round alpha, or use SpikeSourcePoisson for alpha = 1")
+        beta = np.asarray(pop.params.get("beta", SPIKE_SOURCE_GAMMA.defaults["beta"]))
+        if np.any(beta < 0):
+            raise NetworkError(f"population {pop.label!r} (SpikeSourceGamma): beta must be "
+                               f">= 0 Hz, got {np.min(beta)}")
+
+
+def check_refractory(network: object) -> None:
+    """Raise a NetworkError for a SpikeSourcePoissonRefractory the core cannot draw: rate and
+    tau_refrac >= 0, and the mean interval 1000 / rate at least the dead time on the grid
+    plus one step (the firing probability per live step must not exceed 1)."""
+    dt = network.timestep
+    defaults = SPIKE_SOURCE_POISSON_REFRACTORY.defaults
+    for pop in network.populations:
+        if pop.model != "SpikeSourcePoissonRefractory":
+            continue
+        rate = np.asarray(pop.params.get("rate", defaults["rate"]), dtype=float)
+        tau = np.asarray(pop.params.get("tau_refrac", defaults["tau_refrac"]), dtype=float)
+        if np.any(rate < 0) or np.any(tau < 0):
+            raise NetworkError(f"population {pop.label!r} (SpikeSourcePoissonRefractory): "
+                               f"rate and tau_refrac must be >= 0")
+        rate, tau = np.broadcast_arrays(rate, tau)
+        shortest = (dead_steps(tau, dt) + 1) * dt
+        too_fast = rate * shortest > 1000.0 * (1 + 1e-9)
+        if np.any(too_fast):
+            i = int(np.argmax(too_fast))
+            raise NetworkError(
+                f"population {pop.label!r} (SpikeSourcePoissonRefractory): neuron {i} has "
+                f"rate {rate[i]} Hz, a mean interval of {1000.0 / rate[i]:g} ms, but its "
+                f"dead time of {tau[i]} ms on a {dt} ms grid leaves a shortest interval of "
+                f"{shortest[i]:g} ms; lower the rate below {1000.0 / shortest[i]:g} Hz or "
+                f"shorten tau_refrac")
+
+
+SPIKE_SOURCE_GAMMA = CellModel(
+    name="SpikeSourceGamma", kernel="spike_source_gamma",
+    defaults={"alpha": 2.0, "beta": 1.0, "start": 0.0, "duration": 1e10}, initial={},
+    receptors=(), recordables={"spikes": ""}, units={}, param_dtype=GAMMA_PARAM_DTYPE,
+    state_dtype=GAMMA_STATE_DTYPE, build_params=build_gamma_params,
+    build_state=build_gamma_state, is_source=True, default_max_per_core=1024,
+    extra={"check_network": check_gamma},
+)
+
+SPIKE_SOURCE_POISSON_REFRACTORY = CellModel(
+    name="SpikeSourcePoissonRefractory", kernel="spike_source_poisson_refractory",
+    defaults={"rate": 1.0, "tau_refrac": 0.0, "start": 0.0, "duration": 1e10}, initial={},
+    receptors=(), recordables={"spikes": ""}, units={}, param_dtype=REFRACTORY_PARAM_DTYPE,
+    state_dtype=REFRACTORY_STATE_DTYPE, build_params=build_refractory_params,
+    build_state=build_refractory_state, is_source=True, default_max_per_core=1024,
+    extra={"check_network": check_refractory},
+)
