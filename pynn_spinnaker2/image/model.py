@@ -7,7 +7,10 @@ loader would write). Router tables are per chip.
 Region formats (per core):
 
 ``neuron_params`` / ``neuron_state``
-    One record per neuron; dtype defined by the cell module of the core's kernel.
+    One record per neuron; dtype defined by the cell module of the core's kernel (spike
+    sources with a state keep it here too: a SpikeSourceGamma neuron's sub-events still due,
+    a SpikeSourcePoissonRefractory neuron's dead steps left; see
+    :mod:`pynn_spinnaker2.cells.renewal_sources`).
 ``master_pop_table`` (SRAM)
     ``MPT_DTYPE``, sorted by key: for each source key block, where its rows start in
     ``row_index`` and how many rows (one per source neuron) there are.
@@ -46,7 +49,8 @@ Region formats (per core):
     ``noise_steps`` from a counter-based generator keyed by ``seed``, so every core that a
     source feeds draws the same values. The value at step n drives the update n -> n + 1.
 ``rng_seed``
-    Four uint32 words seeding the core's random number generator.
+    Four uint32 words seeding the core's random number generator (what its Poisson, Gamma
+    and refractory Poisson sources draw from).
 
 Router tables: ``ROUTER_DTYPE`` records (key, mask, route), the route being 160 bits: bits
 0-5 the links, bit 6 + p the local PE p.

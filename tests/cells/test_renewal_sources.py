@@ -156,6 +156,42 @@ def test_first_spikes_follow_nests_start(sim) -> None:
         assert d < KS_001 / np.sqrt(first.size) + DT / scale, (pop.label, d)
 
 
+def test_same_statistics_as_nest(on_both) -> None:
+    """The same script on NEST 3.10 (gamma_sup_generator, ppd_sup_generator): mean rate,
+    coefficient of variation of the intervals, shortest interval and mean first-spike time
+    agree within 5 sigma of the difference of two independent runs."""
+    n, t_stop = 200, 2000.0
+
+    def script(sim):
+        sim.setup(timestep=DT)
+        pops = (sim.Population(n, sim.SpikeSourceGamma(alpha=4, beta=400.0)),
+                sim.Population(n, sim.SpikeSourcePoissonRefractory(rate=100.0,
+                                                                   tau_refrac=5.0)))
+        for pop in pops:
+            pop.record("spikes")
+        sim.run(t_stop)
+        out = []
+        for pop in pops:
+            trains = _trains(pop)
+            isi = _isis(trains)
+            first = np.array([t[0] for t in trains if t.size])
+            out.append((sum(t.size for t in trains), isi.std() / isi.mean(), isi.min(),
+                        first.mean()))
+        return out
+
+    nest, ours = on_both(script)
+    # (count sd, CV sd, first-spike sd) of one run: renewal counts (CV^2 = 1/4, 1/4), the
+    # CV of ~20,000 intervals, exponential first times (means 2.5 and 5 ms).
+    for (cn, vn, _, fn), (co, vo, _, fo), first_scale in zip(nest, ours, (2.5, 5.0),
+                                                               strict=True):
+        pair = np.sqrt(2.0)  # the sd of a difference of two independent runs, per unit
+        assert abs(co - cn) < 5 * pair * np.sqrt(cn * 0.25), (co, cn)
+        assert abs(vo - vn) < 5 * pair * 0.005, (vo, vn)
+        # NEST's spikes pass through parrot neurons (PyNN's uses_parrot): a step or two later
+        assert abs(fo - fn) < 5 * pair * first_scale / np.sqrt(n) + 2 * DT, (fo, fn)
+    assert ours[1][2] == pytest.approx(nest[1][2])  # the dead time plus one step
+
+
 # -- both: window, parameters between runs ------------------------------------------------
 @pytest.mark.parametrize(("celltype", "rate"), [
     (lambda sim: sim.SpikeSourceGamma(alpha=3, beta=3000.0, start=100.0, duration=50.0),
@@ -250,12 +286,15 @@ def _counts(ptr: np.ndarray, neurons: np.ndarray, n_steps: int, n: int) -> np.nd
 @pytest.mark.parametrize("kind", ["gamma", "refractory"])
 def test_blocks_of_steps_give_the_step_by_step_spikes(kind: str) -> None:
     """Blocks of any length, one after the other, send the spikes (and leave the state) of
-    the core's per-step rule run on the same random stream."""
+    the core's per-step rule run on the same random stream, from any state (as left by
+    parameters set between runs: more sub-events due than alpha, dead steps pending where
+    the dead time is now 0)."""
     n, blocks = 40, [1, 7, 64, 3, 250]
     params = (_gamma_params if kind == "gamma" else _refractory_params)(
         n, np.random.default_rng(1))
     field = "left" if kind == "gamma" else "dead_left"
-    start = np.ones(n, np.uint32) if kind == "gamma" else np.zeros(n, np.uint32)
+    start = np.random.default_rng(2).integers(1 if kind == "gamma" else 0, 9, n).astype(
+        np.uint32)
     by_step = _gamma_by_step if kind == "gamma" else _refractory_by_step
     want, want_state = by_step(np.random.default_rng(7), params, start, sum(blocks))
     generate = gamma_spikes if kind == "gamma" else refractory_spikes

@@ -72,6 +72,13 @@ def refractory_spikes(rng: np.random.Generator, params: dict[str, np.ndarray],
     dead = params["dead_steps"].astype(np.int64)
     free_from = state["dead_left"].astype(np.int64)  # first step (in the block) it may fire
     counts = np.zeros(candidate.shape, np.int64)
+    # Without a dead time every candidate after the state's wait fires: no rounds needed
+    # (they would be as many as the steps for a neuron firing at every step).
+    quick = dead[neuron] == 0
+    keep = quick & (step >= free_from[neuron])
+    counts[step[keep], neuron[keep]] = 1
+    free_from[neuron[keep]] = 0
+    neuron, step = neuron[~quick], step[~quick]
     code = neuron * (n + 1) + step
     waiting = np.unique(neuron)
     while waiting.size:
