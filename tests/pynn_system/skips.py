@@ -1,6 +1,5 @@
-"""PyNN scenario tests we skip, each with the reason (also listed in doc/pynn_scenarios.md)."""
-
-NOT_YET = "not yet implemented on the SpiNNaker 2 model"
+"""PyNN scenario tests we skip, each with the reason (also listed in
+doc/pynn_scenarios_features.md)."""
 
 SKIPS: dict[str, str] = {
     "test_HH_cond_exp": "HH_cond_exp: Hodgkin-Huxley kinetics are not offered on SpiNNaker 2 "
