@@ -226,3 +226,39 @@ def test_a_refused_projection_set_changes_nothing(sim) -> None:
     with pytest.raises(Exception, match="below one time step"):
         prj.set(weight=0.5, delay=0.01)
     assert set(prj.get(["weight", "delay"], format="list", with_address=False)) == {(0.1, 1.0)}
+
+
+@pytest.mark.parametrize("how", ["run", "run_until"])
+def test_run_to_a_time_off_the_time_grid_is_refused(sim, how: str) -> None:
+    # run(0.25) at dt = 0.1 used to advance 0.2 ms each time, silently (NEST refuses it).
+    sim.Population(1, sim.IF_curr_exp(), label="p")
+    with pytest.raises(ValueError, match=r"0.25 ms is not a multiple of the time step "
+                                         r"\(0.1 ms\)"):
+        sim.run(0.25) if how == "run" else sim.run_until(0.25)
+    assert sim.get_current_time() == 0.0
+
+
+def test_run_in_steps_that_are_on_the_grid_despite_float_error(sim) -> None:
+    sim.Population(1, sim.IF_curr_exp(), label="p")
+    for _ in range(10):
+        sim.run(0.3)  # 0.1 + 0.2 style float error must not count as off the grid
+    assert abs(sim.get_current_time() - 3.0) < 1e-9
+
+
+@pytest.mark.parametrize("cell, parameter, bound", [
+    ("IF_curr_exp", {"tau_m": -5.0}, "tau_m must be > 0, got -5"),
+    ("IF_curr_exp", {"cm": 0.0}, "cm must be > 0, got 0"),
+    ("IF_cond_exp", {"tau_syn_E": 0.0}, "tau_syn_E must be > 0"),
+    ("IF_curr_alpha", {"tau_refrac": -1.0}, "tau_refrac must be >= 0"),
+    ("EIF_cond_exp_isfa_ista", {"tau_w": -1.0}, "tau_w must be > 0"),
+    ("SpikeSourcePoisson", {"rate": -5.0}, "rate must be >= 0, got -5"),
+])
+def test_parameters_out_of_their_range_are_refused(sim, cell: str, parameter: dict,
+                                                   bound: str) -> None:
+    # They made NaN states (divisions by zero) or a numpy "lam < 0" from the emulator.
+    from pynn_spinnaker2.errors import NetworkError
+
+    pop = sim.Population(2, getattr(sim, cell)(), label="bad")
+    pop[1:2].set(**parameter)
+    with pytest.raises(NetworkError, match=f"population 'bad' \\({cell}\\): {bound}"):
+        sim.run(1.0)
