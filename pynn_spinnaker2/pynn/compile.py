@@ -235,7 +235,8 @@ def _current_source(index: int, source: object, pop_labels: dict[int, str]
     for cell in source.cell_list:
         root = cell.parent.grandparent if hasattr(cell.parent, "grandparent") else cell.parent
         by_pop.setdefault(id(root), (root, []))[1].append(int(root.id_to_index(cell)))
-    targets = tuple((pop_labels[id(root)], np.unique(np.array(idx)))
+    # A cell injected twice (overlapping views) keeps both: its current adds up, as in NEST.
+    targets = tuple((pop_labels[id(root)], np.sort(np.array(idx)))
                     for root, idx in by_pop.values())
     params = {k: (np.asarray(v, dtype=float) if np.ndim(v) else float(v))
               for k, v in source._parameters.items()}

@@ -262,3 +262,17 @@ def test_parameters_out_of_their_range_are_refused(sim, cell: str, parameter: di
     pop[1:2].set(**parameter)
     with pytest.raises(NetworkError, match=f"population 'bad' \\({cell}\\): {bound}"):
         sim.run(1.0)
+
+
+def test_a_source_injected_twice_into_a_cell_adds_twice(sim) -> None:
+    # pyNN.nest (and pyNN.neuron) connect the source once per inject_into: overlapping
+    # views give the overlap twice the current. It was given once.
+    pop = sim.Population(3, sim.IF_curr_exp(v_thresh=0.0), label="p")
+    dc = sim.DCSource(amplitude=0.5, start=1.0, stop=8.0)
+    dc.inject_into(pop[0:2])
+    dc.inject_into(pop[1:3])
+    pop.record("v")
+    sim.run(5.0)
+    v = pop.get_data().segments[0].filter(name="v")[0].magnitude[50]
+    # NEST 3.10 on this script: [-63.187, -61.375, -63.187]
+    assert np.allclose(v, [-63.187, -61.375, -63.187], atol=2e-3)
