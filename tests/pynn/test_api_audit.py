@@ -276,3 +276,12 @@ def test_a_source_injected_twice_into_a_cell_adds_twice(sim) -> None:
     v = pop.get_data().segments[0].filter(name="v")[0].magnitude[50]
     # NEST 3.10 on this script: [-63.187, -61.375, -63.187]
     assert np.allclose(v, [-63.187, -61.375, -63.187], atol=2e-3)
+
+
+@pytest.mark.parametrize("dt", [0.25, 0.05])
+def test_noisy_current_interval_off_the_time_grid_is_refused(sim, dt: float) -> None:
+    # It was rounded silently (0.25 ms ran as 0.2 ms); NEST refuses it too.
+    with pytest.raises(ValueError, match=f"NoisyCurrentSource: dt = {dt} ms is not a "
+                                         r"multiple of the time step \(0.1 ms\)"):
+        sim.NoisyCurrentSource(mean=0.5, stdev=0.2, dt=dt)
+    sim.NoisyCurrentSource(mean=0.5, stdev=0.2, dt=0.3)  # on the grid, despite float error
