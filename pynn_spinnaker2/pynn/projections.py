@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import pyNN
 from pyNN import common, errors
+from pyNN.connectors import SmallWorldConnector
 from pyNN.space import Space
 
 from ..cells.egru import GATES
@@ -75,6 +77,11 @@ class Projection(common.Projection):
                  receptor_type: str | None = None, space: Space | None = None,
                  label: str | None = None) -> None:
         check_gate_target(postsynaptic_population, receptor_type, label)
+        if isinstance(connector, SmallWorldConnector):  # PyNN's own connect() is a stub
+            raise NotImplementedError(
+                f"projection {label!r}: SmallWorldConnector is not implemented in PyNN "
+                f"{pyNN.__version__} (on any simulator); give the connections with a "
+                f"FromListConnector or an ArrayConnector")
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
                                    connector, synapse_type, source, receptor_type,
                                    Space() if space is None else space, label)

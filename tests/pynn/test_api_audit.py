@@ -4,6 +4,8 @@ pyNN.nest does on the same script (noted where so)."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 from pyNN import errors as pynn_errors
@@ -285,3 +287,14 @@ def test_noisy_current_interval_off_the_time_grid_is_refused(sim, dt: float) -> 
                                          r"multiple of the time step \(0.1 ms\)"):
         sim.NoisyCurrentSource(mean=0.5, stdev=0.2, dt=dt)
     sim.NoisyCurrentSource(mean=0.5, stdev=0.2, dt=0.3)  # on the grid, despite float error
+
+
+def test_connectors_pynn_does_not_implement_say_so(sim) -> None:
+    pop = sim.Population(4, sim.IF_curr_exp(), label="p")
+    with pytest.raises(NotImplementedError, match="projection 'sw': SmallWorldConnector is "
+                                                  "not implemented .* FromListConnector"):
+        sim.Projection(pop, pop, sim.SmallWorldConnector(degree=1.5, rewiring=0.1),
+                       label="sw")  # was a NotImplementedError with no message
+    if importlib.util.find_spec("csa") is None:  # PyNN's own message, without csa
+        with pytest.raises(RuntimeError, match="CSAConnector not available"):
+            sim.CSAConnector(None)
