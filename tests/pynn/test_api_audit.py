@@ -298,3 +298,21 @@ def test_connectors_pynn_does_not_implement_say_so(sim) -> None:
     if importlib.util.find_spec("csa") is None:  # PyNN's own message, without csa
         with pytest.raises(RuntimeError, match="CSAConnector not available"):
             sim.CSAConnector(None)
+
+
+def test_a_new_longest_delay_after_a_run_says_what_changed(sim) -> None:
+    # It said "a new population, a new neurons-per-core limit, or new recordings".
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]), label="src")
+    pop = sim.Population(2, sim.IF_curr_exp(), label="cells")
+    prj = sim.Projection(src, pop, sim.AllToAllConnector(),
+                         sim.StaticSynapse(weight=2.0, delay=1.0))
+    sim.run(2.0)
+    prj[0].delay = 0.5  # the longest delay stays: the buffers stay
+    sim.run(2.0)
+    prj.set(delay=20.0)
+    with pytest.raises(NotImplementedError, match=r"longest synaptic delay into "
+                                                  r"population\(s\) \['cells'\] changed.*"
+                                                  r"sim.reset"):
+        sim.run(2.0)
+    sim.reset()
+    sim.run(2.0)
