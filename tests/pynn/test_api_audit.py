@@ -316,3 +316,10 @@ def test_a_new_longest_delay_after_a_run_says_what_changed(sim) -> None:
         sim.run(2.0)
     sim.reset()
     sim.run(2.0)
+
+
+@pytest.mark.parametrize("timestep", [0.0, -0.1])
+def test_setup_refuses_a_time_step_that_is_not_positive(sim, timestep: float) -> None:
+    # It was accepted; the first run then divided by it (NEST refuses it too).
+    with pytest.raises(ValueError, match=r"setup\(timestep=.*\): the time step must be > 0"):
+        sim.setup(timestep=timestep)
