@@ -287,7 +287,9 @@ def _delays_on_grid(delays: np.ndarray, label: str) -> np.ndarray:
     if shortest < 0:
         raise NetworkError(f"projection {label!r}: negative delay ({shortest} ms); delays "
                            f"must be >= the time step ({dt} ms)")
-    steps = np.round(delays / dt)
+    # Half a step rounds up, as in NEST (its times are whole tics): 0.25 ms -> 0.3 ms at
+    # dt = 0.1 ms, where np.round would give 0.2 (halves to even, and 0.35 / 0.1 < 3.5).
+    steps = np.floor(delays / dt + 0.5 + 1e-9)
     if steps.min() < 1:
         raise NetworkError(f"projection {label!r}: delay {shortest} ms is below one time step "
                            f"({dt} ms); use delays >= {dt} ms or a smaller time step in "

@@ -323,3 +323,13 @@ def test_setup_refuses_a_time_step_that_is_not_positive(sim, timestep: float) ->
     # It was accepted; the first run then divided by it (NEST refuses it too).
     with pytest.raises(ValueError, match=r"setup\(timestep=.*\): the time step must be > 0"):
         sim.setup(timestep=timestep)
+
+
+def test_delays_half_a_step_off_the_grid_round_up_as_in_nest(sim) -> None:
+    pop = sim.Population(6, sim.IF_curr_exp(), label="p")
+    delays = [0.25, 0.35, 0.45, 1.25, 2.5, 0.65]
+    prj = sim.Projection(pop, pop, sim.FromListConnector(
+        [(i, i, 0.1, d) for i, d in enumerate(delays)], column_names=["weight", "delay"]))
+    # pyNN.nest with NEST 3.10 on this script: [0.3, 0.4, 0.5, 1.3, 2.5, 0.7]
+    assert np.allclose(prj.get("delay", format="list", with_address=False),
+                       [0.3, 0.4, 0.5, 1.3, 2.5, 0.7], atol=1e-12, rtol=0)
