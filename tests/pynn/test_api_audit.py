@@ -333,3 +333,14 @@ def test_delays_half_a_step_off_the_grid_round_up_as_in_nest(sim) -> None:
     # pyNN.nest with NEST 3.10 on this script: [0.3, 0.4, 0.5, 1.3, 2.5, 0.7]
     assert np.allclose(prj.get("delay", format="list", with_address=False),
                        [0.3, 0.4, 0.5, 1.3, 2.5, 0.7], atol=1e-12, rtol=0)
+
+
+def test_spike_times_of_the_wrong_shape_get_a_clear_error(sim) -> None:
+    from pyNN.parameters import Sequence
+
+    # PyNN evaluates the function once, on all indices: one 2-D Sequence. It failed later
+    # with an XML format error about time counts.
+    with pytest.raises(pynn_errors.InvalidParameterValueError,
+                       match="population 'src'.*one list of times per neuron.*shape"):
+        sim.Population(3, sim.SpikeSourceArray(
+            spike_times=lambda i: Sequence([1.0 + i, 5.0 + i])), label="src")
