@@ -57,6 +57,7 @@ def test_projection_getitem_returns_a_connection(sim) -> None:
     assert (first.weight, first.delay) == (0.3, 2.0)
     assert (last.presynaptic_index, last.postsynaptic_index, last.weight) == (1, 2, 0.4)
     assert [c.weight for c in prj[0:2]] == [0.3, 0.4]
+    assert [c.as_tuple("presynaptic_index", "weight") for c in prj] == [(0, 0.3), (1, 0.4)]
     with pytest.raises(IndexError, match="projection .* has 2 connections"):
         prj[2]
 
