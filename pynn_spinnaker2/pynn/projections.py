@@ -13,6 +13,7 @@ from pyNN.space import Space
 
 from ..cells.egru import GATES
 from ..errors import NetworkError
+from ..network.validate import MAX_DELAY_STEPS
 from . import simulator
 from .bulk import bulk_connect
 from .egru import check_gate_target
@@ -290,6 +291,12 @@ def _delays_on_grid(delays: np.ndarray, label: str) -> np.ndarray:
     # Half a step rounds up, as in NEST (its times are whole tics): 0.25 ms -> 0.3 ms at
     # dt = 0.1 ms, where np.round would give 0.2 (halves to even, and 0.35 / 0.1 < 3.5).
     steps = np.floor(delays / dt + 0.5 + 1e-9)
+    longest = simulator.state.max_delay
+    if longest != MAX_DELAY_STEPS * dt and steps.max() * dt > longest + 1e-9 * dt:
+        # A max_delay given to setup() is a promise the script made (NEST holds it to it).
+        raise NetworkError(f"projection {label!r}: delay {delays.max()} ms is above the "
+                           f"max_delay given to sim.setup() ({longest} ms); raise max_delay "
+                           f"(at most {MAX_DELAY_STEPS * dt:g} ms at this time step)")
     if steps.min() < 1:
         raise NetworkError(f"projection {label!r}: delay {shortest} ms is below one time step "
                            f"({dt} ms); use delays >= {dt} ms or a smaller time step in "

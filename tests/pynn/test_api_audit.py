@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from pyNN import errors as pynn_errors
 
+from pynn_spinnaker2.errors import NetworkError
+
 
 def test_view_of_a_view_gets_and_sets_its_parents_parameters(sim) -> None:
     # pyNN.nest: p[2:6][[0, 2]] is cells 2 and 4 of p.
@@ -345,3 +347,17 @@ def test_spike_times_of_the_wrong_shape_get_a_clear_error(sim) -> None:
                        match="population 'src'.*one list of times per neuron.*shape"):
         sim.Population(3, sim.SpikeSourceArray(
             spike_times=lambda i: Sequence([1.0 + i, 5.0 + i])), label="src")
+
+
+def test_delays_above_the_max_delay_given_to_setup_are_refused(sim) -> None:
+    # They ran; pyNN.nest refuses them too. The default ('auto') allows any the chip can do.
+    sim.setup(timestep=0.1, max_delay=10.0)
+    pop = sim.Population(2, sim.IF_curr_exp(), label="p")
+    sim.Projection(pop, pop, sim.OneToOneConnector(), sim.StaticSynapse(delay=10.0))
+    with pytest.raises(NetworkError, match=r"projection 'long': delay 20.0 ms is above the "
+                                           r"max_delay given to sim.setup\(\) \(10.0 ms\)"):
+        sim.Projection(pop, pop, sim.OneToOneConnector(), sim.StaticSynapse(delay=20.0),
+                       label="long")
+    sim.setup(timestep=0.1)
+    pop = sim.Population(2, sim.IF_curr_exp(), label="p")
+    sim.Projection(pop, pop, sim.OneToOneConnector(), sim.StaticSynapse(delay=20.0))
