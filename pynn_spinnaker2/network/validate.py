@@ -51,6 +51,25 @@ def validate(network: Network) -> Network:
     return network
 
 
+#: PyNN standard-model parameters that have a sign (NEST refuses the others too): time
+#: constants and capacitances > 0, a refractory period, a rate or a time window >= 0.
+_POSITIVE = ("cm", "tau_m", "tau_syn_E", "tau_syn_I", "tau_w")
+_NON_NEGATIVE = ("tau_refrac", "rate", "start", "duration")
+
+
+def _check_range(pop: PopulationSpec, name: str, values: np.ndarray) -> None:
+    """A time constant <= 0 or a negative rate would make NaN states or a crash in the
+    emulator's random draws, with no word on the cause."""
+    if name in _POSITIVE and np.any(values <= 0):
+        bad = values[values <= 0][0]
+        raise NetworkError(f"population {pop.label!r} ({pop.model}): {name} must be > 0, "
+                           f"got {bad:g}")
+    if name in _NON_NEGATIVE and np.any(values < 0):
+        bad = values[values < 0][0]
+        raise NetworkError(f"population {pop.label!r} ({pop.model}): {name} must be >= 0, "
+                           f"got {bad:g}")
+
+
 def _check_population(pop: PopulationSpec) -> None:
     if pop.model not in CELL_MODELS:
         raise NotImplementedError(
@@ -69,6 +88,7 @@ def _check_population(pop: PopulationSpec) -> None:
                                f"{np.shape(values)}, expected ({pop.size},)")
         if not np.all(np.isfinite(values)) and name != "duration":
             raise NetworkError(f"population {pop.label!r}: {name!r} has non-finite values")
+        _check_range(pop, name, np.asarray(values))
     if pop.model == "SpikeSourceArray":
         if pop.spike_times is None or len(pop.spike_times) != pop.size:
             raise NetworkError(f"population {pop.label!r}: a SpikeSourceArray needs one "

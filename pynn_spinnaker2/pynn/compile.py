@@ -54,6 +54,12 @@ def compile_state(state: State) -> None:
         old.emulator.reload(image)  # keeps the state, the time and the random streams
         emulator = old.emulator
     elif old is not None and old.emulator.step > 0:
+        changed = _delay_buffers_changed(old.image, image)
+        if changed:
+            raise NotImplementedError(
+                f"the longest synaptic delay into population(s) {changed} changed after "
+                f"sim.run(): the cores' delay buffers are sized to it and cannot change in "
+                f"mid-run; call sim.reset() first, or keep the longest delay of the first run")
         raise NotImplementedError(
             "the network's populations or their placement changed after sim.run() (a new "
             "population, a new neurons-per-core limit, or new recordings of a spike source); "
@@ -69,6 +75,25 @@ def compile_state(state: State) -> None:
         from ..reports import write_reports
 
         write_reports(state.compiled, state.reports)
+
+
+def _delay_buffers_changed(old: object, new: object) -> list[str]:
+    """Populations whose cores differ from the running ones only in their delay buffers
+    (``input_ring``), when nothing else about the layout changed."""
+    if len(old.cores) != len(new.cores):
+        return []
+    labels = []
+    for core_old, core_new, where in zip(old.cores, new.cores, new.index_map, strict=True):
+        same = (core_old.chip, core_old.pe, core_old.kernel, core_old.n_neurons,
+                core_old.key) == (core_new.chip, core_new.pe, core_new.kernel,
+                                  core_new.n_neurons, core_new.key)
+        if not same:
+            return []
+        ring_old = core_old.sram.get("input_ring")
+        ring_new = core_new.sram.get("input_ring")
+        if ring_old is not None and ring_new is not None and ring_old.shape != ring_new.shape:
+            labels.append(where.population)
+    return sorted(set(labels))
 
 
 def unique_labels(objects: list) -> dict[int, str]:
@@ -235,7 +260,8 @@ def _current_source(index: int, source: object, pop_labels: dict[int, str]
     for cell in source.cell_list:
         root = cell.parent.grandparent if hasattr(cell.parent, "grandparent") else cell.parent
         by_pop.setdefault(id(root), (root, []))[1].append(int(root.id_to_index(cell)))
-    targets = tuple((pop_labels[id(root)], np.unique(np.array(idx)))
+    # A cell injected twice (overlapping views) keeps both: its current adds up, as in NEST.
+    targets = tuple((pop_labels[id(root)], np.sort(np.array(idx)))
                     for root, idx in by_pop.values())
     params = {k: (np.asarray(v, dtype=float) if np.ndim(v) else float(v))
               for k, v in source._parameters.items()}

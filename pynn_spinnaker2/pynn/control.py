@@ -31,6 +31,9 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_M
         mapping reports to, and after each run the cost report: cost.txt, cost.json,
         cost_heatmap.png); ``progress`` (show a progress bar during runs).
     """
+    if not float(timestep) > 0:
+        raise ValueError(f"setup(timestep={timestep}): the time step must be > 0 ms (the "
+                         f"chip's timer tick; 1.0 ms runs in real time)")
     max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
     precision = extra_params.get("spike_precision", "on_grid")
     if precision != "on_grid":

@@ -95,3 +95,14 @@ class NoisyCurrentSource(SpiNNaker2CurrentSource, electrodes.NoisyCurrentSource)
     __doc__ = electrodes.NoisyCurrentSource.__doc__
     translations = build_translations(("mean", "mean"), ("start", "start"), ("stop", "stop"),
                                       ("stdev", "stdev"), ("dt", "dt"))
+
+    def set_native_parameters(self, parameters: ParameterSpace) -> None:
+        super().set_native_parameters(parameters)
+        # The cores draw a new value every n steps; another interval would be rounded (NEST
+        # refuses it too).
+        interval = float(self._parameters.get("dt", state.dt))
+        steps = interval / state.dt
+        if steps < 1 - 1e-9 or abs(steps - round(steps)) > 1e-6:
+            raise ValueError(f"NoisyCurrentSource: dt = {interval} ms is not a multiple of "
+                             f"the time step ({state.dt} ms); use a multiple such as "
+                             f"{max(1, round(steps)) * state.dt:g} ms")

@@ -186,6 +186,12 @@ def _check_spike_times(label: str, parameters: dict) -> None:
     for i, times in enumerate([trains] if isinstance(trains, Sequence)
                               else np.atleast_1d(trains)):
         values = np.atleast_1d(np.asarray(getattr(times, "value", times), dtype=float))
+        if values.ndim != 1:
+            # e.g. lambda i: Sequence([1 + i]): PyNN calls it once with all the indices
+            raise errors.InvalidParameterValueError(
+                f"population {label!r}, neuron {i}: spike times must be one list of times "
+                f"per neuron, got an array of shape {values.shape} (a function giving "
+                f"spike_times is called with an array of indices)")
         if values.size > 1 and np.any(np.diff(values) < 0):
             raise errors.InvalidParameterValueError(
                 f"population {label!r}, neuron {i}: spike times must be in increasing order, "

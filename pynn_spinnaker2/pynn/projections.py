@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import pyNN
 from pyNN import common, errors
+from pyNN.connectors import SmallWorldConnector
 from pyNN.space import Space
 
 from ..cells.egru import GATES
 from ..errors import NetworkError
+from ..network.validate import MAX_DELAY_STEPS
 from . import simulator
 from .bulk import bulk_connect
 from .egru import check_gate_target
@@ -75,6 +78,11 @@ class Projection(common.Projection):
                  receptor_type: str | None = None, space: Space | None = None,
                  label: str | None = None) -> None:
         check_gate_target(postsynaptic_population, receptor_type, label)
+        if isinstance(connector, SmallWorldConnector):  # PyNN's own connect() is a stub
+            raise NotImplementedError(
+                f"projection {label!r}: SmallWorldConnector is not implemented in PyNN "
+                f"{pyNN.__version__} (on any simulator); give the connections with a "
+                f"FromListConnector or an ArrayConnector")
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
                                    connector, synapse_type, source, receptor_type,
                                    Space() if space is None else space, label)
@@ -280,7 +288,15 @@ def _delays_on_grid(delays: np.ndarray, label: str) -> np.ndarray:
     if shortest < 0:
         raise NetworkError(f"projection {label!r}: negative delay ({shortest} ms); delays "
                            f"must be >= the time step ({dt} ms)")
-    steps = np.round(delays / dt)
+    # Half a step rounds up, as in NEST (its times are whole tics): 0.25 ms -> 0.3 ms at
+    # dt = 0.1 ms, where np.round would give 0.2 (halves to even, and 0.35 / 0.1 < 3.5).
+    steps = np.floor(delays / dt + 0.5 + 1e-9)
+    longest = simulator.state.max_delay
+    if longest != MAX_DELAY_STEPS * dt and steps.max() * dt > longest + 1e-9 * dt:
+        # A max_delay given to setup() is a promise the script made (NEST holds it to it).
+        raise NetworkError(f"projection {label!r}: delay {delays.max()} ms is above the "
+                           f"max_delay given to sim.setup() ({longest} ms); raise max_delay "
+                           f"(at most {MAX_DELAY_STEPS * dt:g} ms at this time step)")
     if steps.min() < 1:
         raise NetworkError(f"projection {label!r}: delay {shortest} ms is below one time step "
                            f"({dt} ms); use delays >= {dt} ms or a smaller time step in "

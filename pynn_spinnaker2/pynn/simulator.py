@@ -94,9 +94,15 @@ class State(common.control.BaseState):
         self.run_until(self.t + simtime)
 
     def run_until(self, tstop: float) -> None:
-        """Advance to ``tstop`` ms (rounded to the time grid)."""
+        """Advance to ``tstop`` ms, a point of the time grid."""
         from .compile import compile_state
 
+        steps = tstop / self.dt
+        if abs(steps - round(steps)) > 1e-6:
+            # Rounding would drift: run(0.25) at dt = 0.1 would advance 0.2 ms each time.
+            raise ValueError(f"sim.run/run_until: {tstop:g} ms is not a multiple of the time "
+                             f"step ({self.dt} ms); run for a multiple of it, or use a "
+                             f"time step that divides the run times")
         compile_state(self)
         emulator = self.compiled.emulator
         n_steps = int(round(tstop / self.dt)) - emulator.step

@@ -4,9 +4,13 @@ pyNN.nest does on the same script (noted where so)."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 from pyNN import errors as pynn_errors
+
+from pynn_spinnaker2.errors import NetworkError
 
 
 def test_view_of_a_view_gets_and_sets_its_parents_parameters(sim) -> None:
@@ -55,6 +59,7 @@ def test_projection_getitem_returns_a_connection(sim) -> None:
     assert (first.weight, first.delay) == (0.3, 2.0)
     assert (last.presynaptic_index, last.postsynaptic_index, last.weight) == (1, 2, 0.4)
     assert [c.weight for c in prj[0:2]] == [0.3, 0.4]
+    assert [c.as_tuple("presynaptic_index", "weight") for c in prj] == [(0, 0.3), (1, 0.4)]
     with pytest.raises(IndexError, match="projection .* has 2 connections"):
         prj[2]
 
@@ -226,3 +231,133 @@ def test_a_refused_projection_set_changes_nothing(sim) -> None:
     with pytest.raises(Exception, match="below one time step"):
         prj.set(weight=0.5, delay=0.01)
     assert set(prj.get(["weight", "delay"], format="list", with_address=False)) == {(0.1, 1.0)}
+
+
+@pytest.mark.parametrize("how", ["run", "run_until"])
+def test_run_to_a_time_off_the_time_grid_is_refused(sim, how: str) -> None:
+    # run(0.25) at dt = 0.1 used to advance 0.2 ms each time, silently (NEST refuses it).
+    sim.Population(1, sim.IF_curr_exp(), label="p")
+    with pytest.raises(ValueError, match=r"0.25 ms is not a multiple of the time step "
+                                         r"\(0.1 ms\)"):
+        sim.run(0.25) if how == "run" else sim.run_until(0.25)
+    assert sim.get_current_time() == 0.0
+
+
+def test_run_in_steps_that_are_on_the_grid_despite_float_error(sim) -> None:
+    sim.Population(1, sim.IF_curr_exp(), label="p")
+    for _ in range(10):
+        sim.run(0.3)  # 0.1 + 0.2 style float error must not count as off the grid
+    assert abs(sim.get_current_time() - 3.0) < 1e-9
+
+
+@pytest.mark.parametrize("cell, parameter, bound", [
+    ("IF_curr_exp", {"tau_m": -5.0}, "tau_m must be > 0, got -5"),
+    ("IF_curr_exp", {"cm": 0.0}, "cm must be > 0, got 0"),
+    ("IF_cond_exp", {"tau_syn_E": 0.0}, "tau_syn_E must be > 0"),
+    ("IF_curr_alpha", {"tau_refrac": -1.0}, "tau_refrac must be >= 0"),
+    ("EIF_cond_exp_isfa_ista", {"tau_w": -1.0}, "tau_w must be > 0"),
+    ("SpikeSourcePoisson", {"rate": -5.0}, "rate must be >= 0, got -5"),
+])
+def test_parameters_out_of_their_range_are_refused(sim, cell: str, parameter: dict,
+                                                   bound: str) -> None:
+    # They made NaN states (divisions by zero) or a numpy "lam < 0" from the emulator.
+    from pynn_spinnaker2.errors import NetworkError
+
+    pop = sim.Population(2, getattr(sim, cell)(), label="bad")
+    pop[1:2].set(**parameter)
+    with pytest.raises(NetworkError, match=f"population 'bad' \\({cell}\\): {bound}"):
+        sim.run(1.0)
+
+
+def test_a_source_injected_twice_into_a_cell_adds_twice(sim) -> None:
+    # pyNN.nest (and pyNN.neuron) connect the source once per inject_into: overlapping
+    # views give the overlap twice the current. It was given once.
+    pop = sim.Population(3, sim.IF_curr_exp(v_thresh=0.0), label="p")
+    dc = sim.DCSource(amplitude=0.5, start=1.0, stop=8.0)
+    dc.inject_into(pop[0:2])
+    dc.inject_into(pop[1:3])
+    pop.record("v")
+    sim.run(5.0)
+    v = pop.get_data().segments[0].filter(name="v")[0].magnitude[50]
+    # NEST 3.10 on this script: [-63.187, -61.375, -63.187]
+    assert np.allclose(v, [-63.187, -61.375, -63.187], atol=2e-3)
+
+
+@pytest.mark.parametrize("dt", [0.25, 0.05])
+def test_noisy_current_interval_off_the_time_grid_is_refused(sim, dt: float) -> None:
+    # It was rounded silently (0.25 ms ran as 0.2 ms); NEST refuses it too.
+    with pytest.raises(ValueError, match=f"NoisyCurrentSource: dt = {dt} ms is not a "
+                                         r"multiple of the time step \(0.1 ms\)"):
+        sim.NoisyCurrentSource(mean=0.5, stdev=0.2, dt=dt)
+    sim.NoisyCurrentSource(mean=0.5, stdev=0.2, dt=0.3)  # on the grid, despite float error
+
+
+def test_connectors_pynn_does_not_implement_say_so(sim) -> None:
+    pop = sim.Population(4, sim.IF_curr_exp(), label="p")
+    with pytest.raises(NotImplementedError, match="projection 'sw': SmallWorldConnector is "
+                                                  "not implemented .* FromListConnector"):
+        sim.Projection(pop, pop, sim.SmallWorldConnector(degree=1.5, rewiring=0.1),
+                       label="sw")  # was a NotImplementedError with no message
+    if importlib.util.find_spec("csa") is None:  # PyNN's own message, without csa
+        with pytest.raises(RuntimeError, match="CSAConnector not available"):
+            sim.CSAConnector(None)
+
+
+def test_a_new_longest_delay_after_a_run_says_what_changed(sim) -> None:
+    # It said "a new population, a new neurons-per-core limit, or new recordings".
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]), label="src")
+    pop = sim.Population(2, sim.IF_curr_exp(), label="cells")
+    prj = sim.Projection(src, pop, sim.AllToAllConnector(),
+                         sim.StaticSynapse(weight=2.0, delay=1.0))
+    sim.run(2.0)
+    prj[0].delay = 0.5  # the longest delay stays: the buffers stay
+    sim.run(2.0)
+    prj.set(delay=20.0)
+    with pytest.raises(NotImplementedError, match=r"longest synaptic delay into "
+                                                  r"population\(s\) \['cells'\] changed.*"
+                                                  r"sim.reset"):
+        sim.run(2.0)
+    sim.reset()
+    sim.run(2.0)
+
+
+@pytest.mark.parametrize("timestep", [0.0, -0.1])
+def test_setup_refuses_a_time_step_that_is_not_positive(sim, timestep: float) -> None:
+    # It was accepted; the first run then divided by it (NEST refuses it too).
+    with pytest.raises(ValueError, match=r"setup\(timestep=.*\): the time step must be > 0"):
+        sim.setup(timestep=timestep)
+
+
+def test_delays_half_a_step_off_the_grid_round_up_as_in_nest(sim) -> None:
+    pop = sim.Population(6, sim.IF_curr_exp(), label="p")
+    delays = [0.25, 0.35, 0.45, 1.25, 2.5, 0.65]
+    prj = sim.Projection(pop, pop, sim.FromListConnector(
+        [(i, i, 0.1, d) for i, d in enumerate(delays)], column_names=["weight", "delay"]))
+    # pyNN.nest with NEST 3.10 on this script: [0.3, 0.4, 0.5, 1.3, 2.5, 0.7]
+    assert np.allclose(prj.get("delay", format="list", with_address=False),
+                       [0.3, 0.4, 0.5, 1.3, 2.5, 0.7], atol=1e-12, rtol=0)
+
+
+def test_spike_times_of_the_wrong_shape_get_a_clear_error(sim) -> None:
+    from pyNN.parameters import Sequence
+
+    # PyNN evaluates the function once, on all indices: one 2-D Sequence. It failed later
+    # with an XML format error about time counts.
+    with pytest.raises(pynn_errors.InvalidParameterValueError,
+                       match="population 'src'.*one list of times per neuron.*shape"):
+        sim.Population(3, sim.SpikeSourceArray(
+            spike_times=lambda i: Sequence([1.0 + i, 5.0 + i])), label="src")
+
+
+def test_delays_above_the_max_delay_given_to_setup_are_refused(sim) -> None:
+    # They ran; pyNN.nest refuses them too. The default ('auto') allows any the chip can do.
+    sim.setup(timestep=0.1, max_delay=10.0)
+    pop = sim.Population(2, sim.IF_curr_exp(), label="p")
+    sim.Projection(pop, pop, sim.OneToOneConnector(), sim.StaticSynapse(delay=10.0))
+    with pytest.raises(NetworkError, match=r"projection 'long': delay 20.0 ms is above the "
+                                           r"max_delay given to sim.setup\(\) \(10.0 ms\)"):
+        sim.Projection(pop, pop, sim.OneToOneConnector(), sim.StaticSynapse(delay=20.0),
+                       label="long")
+    sim.setup(timestep=0.1)
+    pop = sim.Population(2, sim.IF_curr_exp(), label="p")
+    sim.Projection(pop, pop, sim.OneToOneConnector(), sim.StaticSynapse(delay=20.0))
