@@ -680,6 +680,7 @@ class Emulator:
         probes, plastic, deliver = self._probe_list, self.plastic, self._deliver
         sent, sent_steps, sent_values = self._sent, self._sent_steps, self._sent_values
         i_inj = self._i_inj
+        targets = self.cs_targets if currents is not None else None
         now = self.step
         for k in range(lo, hi):
             now += 1
@@ -696,7 +697,7 @@ class Emulator:
                     else:
                         payloads.append(None)
             if currents is not None:
-                i_inj[self.cs_targets] = currents[k]
+                i_inj[targets] = currents[k]
             for j, kernel, params, state, group_i_inj, offset in kernels:
                 result = kernel(params, state, group_inputs[j], group_i_inj)
                 if isinstance(result, tuple):  # graded events: (fired, value per neuron)
