@@ -591,7 +591,8 @@ class Emulator:
         grid = np.full((n_due, probe.size), np.nan, dtype=np.float32)
         if old_probe is not None and old:
             cols = np.searchsorted(probe, old_probe)
-            grid[:len(old), cols] = np.vstack(old)
+            old = np.vstack(old)  # single samples and blocks of them
+            grid[:len(old), cols] = old
         if self.step % key[2] == 0:
             grid[-1] = self.groups[key[0]].state[key[1]][probe]
         return list(grid)
@@ -644,7 +645,7 @@ class Emulator:
                          for j, g in enumerate(self.groups) if g.kernel not in SOURCE_KERNELS]
         self._sources = [j for j, g in enumerate(self.groups) if g.kernel in SOURCE_KERNELS]
         self._probe_list = [(interval, self._samples[key], self.groups[gi].state, variable,
-                             neurons)
+                             *_sampled(neurons))
                             for key, neurons in self.probes.items()
                             for gi, variable, interval in [key]]
 
@@ -672,12 +673,34 @@ class Emulator:
         return (*_merge_sources(sources, n), currents)
 
     def _steps(self, plan: tuple, lo: int, hi: int) -> None:
-        """Steps ``lo`` .. ``hi - 1`` of a planned block (see :meth:`_plan`), each as the
-        module docstring says: sources and kernels fire, the inputs of the step are used
-        up, packets are delivered, probes sample. What a step reads is bound once here."""
+        """Steps ``lo`` .. ``hi - 1`` of a planned block (see :meth:`_plan`). Each probe's
+        samples of these steps go into one array, made here and kept at the end (also
+        after an error: the steps run so far)."""
+        now = self.step
+        samplers = []
+        for interval, samples, state, variable, where, cols in self._probe_list:
+            first = now // interval + 1  # the number of the first sample after step ``now``
+            count = (now + hi - lo) // interval - first + 1
+            if count > 0:
+                width = (len(range(state[variable].size)[where]) if isinstance(where, slice)
+                         else where.size)
+                buffer = np.empty((count, width), state[variable].dtype)
+                samplers.append((interval, first, buffer, state, variable, where, cols,
+                                 samples))
+        try:
+            self._run_steps(plan, lo, hi, samplers)
+        finally:
+            for interval, first, buffer, _, _, _, cols, samples in samplers:
+                taken = buffer[:self.step // interval - first + 1]
+                samples.append(taken if cols is None else taken[:, cols])
+
+    def _run_steps(self, plan: tuple, lo: int, hi: int, samplers: list) -> None:
+        """The steps themselves, each as the module docstring says: sources and kernels
+        fire, the inputs of the step are used up, packets are delivered, probes sample.
+        What a step reads is bound once here."""
         ptr, source_neurons, source_values, graded_steps, currents = plan
         slot_views, n_slots, kernels = self._slot_views, self.ring_slots, self._kernels
-        probes, plastic, deliver = self._probe_list, self.plastic, self._deliver
+        plastic, deliver = self.plastic, self._deliver
         sent, sent_steps, sent_values = self._sent, self._sent_steps, self._sent_values
         i_inj = self._i_inj
         targets = self.cs_targets if currents is not None else None
@@ -725,9 +748,11 @@ class Emulator:
                     sent_values[len(sent)] = payload
                 sent.append(spikes)
                 sent_steps.append(now)
-            for interval, samples, state, variable, neurons in probes:
-                if interval == 1 or now % interval == 0:
-                    samples.append(state[variable][neurons])
+            for interval, first, buffer, state, variable, where, _, _ in samplers:
+                if interval == 1:
+                    buffer[now - first] = state[variable][where]
+                elif now % interval == 0:
+                    buffer[now // interval - first] = state[variable][where]
 
     def _deliver(self, spikes: np.ndarray, now: int, payload: np.ndarray | None = None
                  ) -> None:
@@ -879,6 +904,21 @@ class Emulator:
                                      (neurons[mine] - self.offsets[i]).astype(np.uint32),
                                      signals, None if values is None else values[mine]))
         return out
+
+
+def _sampled(neurons: np.ndarray) -> tuple[slice | np.ndarray, np.ndarray | None]:
+    """How a probe of ``neurons`` samples a step: (what it reads, columns kept at the end
+    or None). A slice where the neurons are a range, or nearly (then the few unrecorded
+    ones in between are dropped after the block): copying a slice costs less than
+    gathering."""
+    if neurons.size == 0:
+        return neurons, None
+    lo, hi = int(neurons.min()), int(neurons.max()) + 1
+    if hi - lo == neurons.size and np.all(np.diff(neurons) == 1):
+        return slice(lo, hi), None
+    if hi - lo <= 2 * neurons.size + 16:
+        return slice(lo, hi), neurons - lo
+    return neurons, None
 
 
 def _rows_of(indptr: np.ndarray, col: np.ndarray, data: np.ndarray, rows: np.ndarray
