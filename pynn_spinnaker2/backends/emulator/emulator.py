@@ -645,7 +645,7 @@ class Emulator:
                          for j, g in enumerate(self.groups) if g.kernel not in SOURCE_KERNELS]
         self._sources = [j for j, g in enumerate(self.groups) if g.kernel in SOURCE_KERNELS]
         self._probe_list = [(interval, self._samples[key], self.groups[gi].state, variable,
-                             *_sampled(neurons))
+                             *_sampled(neurons, self.groups[gi].hi - self.groups[gi].lo))
                             for key, neurons in self.probes.items()
                             for gi, variable, interval in [key]]
 
@@ -682,9 +682,8 @@ class Emulator:
             first = now // interval + 1  # the number of the first sample after step ``now``
             count = (now + hi - lo) // interval - first + 1
             if count > 0:
-                width = (len(range(state[variable].size)[where]) if isinstance(where, slice)
-                         else where.size)
-                buffer = np.empty((count, width), state[variable].dtype)
+                now_read = state[variable] if where is None else state[variable][where]
+                buffer = np.empty((count, now_read.size), now_read.dtype)
                 samplers.append((interval, first, buffer, state, variable, where, cols,
                                  samples))
         try:
@@ -749,10 +748,9 @@ class Emulator:
                 sent.append(spikes)
                 sent_steps.append(now)
             for interval, first, buffer, state, variable, where, _, _ in samplers:
-                if interval == 1:
-                    buffer[now - first] = state[variable][where]
-                elif now % interval == 0:
-                    buffer[now // interval - first] = state[variable][where]
+                if interval == 1 or now % interval == 0:
+                    buffer[now // interval - first] = (state[variable] if where is None
+                                                       else state[variable][where])
 
     def _deliver(self, spikes: np.ndarray, now: int, payload: np.ndarray | None = None
                  ) -> None:
@@ -906,16 +904,17 @@ class Emulator:
         return out
 
 
-def _sampled(neurons: np.ndarray) -> tuple[slice | np.ndarray, np.ndarray | None]:
-    """How a probe of ``neurons`` samples a step: (what it reads, columns kept at the end
-    or None). A slice where the neurons are a range, or nearly (then the few unrecorded
-    ones in between are dropped after the block): copying a slice costs less than
-    gathering."""
+def _sampled(neurons: np.ndarray, size: int
+             ) -> tuple[slice | np.ndarray | None, np.ndarray | None]:
+    """How a probe of ``neurons`` (of a group of ``size``) samples a step: (what it reads:
+    None for the whole group, a slice or the neurons; columns kept at the end or None). A
+    slice where the neurons are a range, or nearly (then the few unrecorded ones in between
+    are dropped after the block): copying a slice costs less than gathering."""
     if neurons.size == 0:
         return neurons, None
     lo, hi = int(neurons.min()), int(neurons.max()) + 1
     if hi - lo == neurons.size and np.all(np.diff(neurons) == 1):
-        return slice(lo, hi), None
+        return (None if (lo, hi) == (0, size) else slice(lo, hi)), None
     if hi - lo <= 2 * neurons.size + 16:
         return slice(lo, hi), neurons - lo
     return neurons, None
