@@ -150,3 +150,30 @@ def test_blocks_quiet_slots_and_progress_change_nothing() -> None:
     expected = [(done, n) for n in (1, 5, 150, 44, 200) for done in range(1, n + 1)
                 if done % max(1, n // 100) == 0 or done == n]
     assert calls == expected
+
+
+def test_an_error_mid_block_keeps_the_samples_of_the_steps_done() -> None:
+    """A step that fails after its neurons were updated (here: delivering its packets) is
+    not sampled; every step before it is, as in an unbroken run."""
+
+    class _FailsToDeliver(Emulator):
+        def _deliver(self, spikes: np.ndarray, now: int, payload: object = None) -> None:
+            if now >= 57:
+                raise RuntimeError("lost packet")
+            super()._deliver(spikes, now, payload)
+
+    image = build_image(network := _network(), map_network(network))
+    reference = Emulator(image)
+    reference.run(N_STEPS)
+    failing = _FailsToDeliver(image)
+    try:
+        failing.run(N_STEPS)
+    except RuntimeError:
+        pass
+    failed = failing.step
+    assert 57 <= failed < N_STEPS
+    for (group, variable, interval), _ in failing.probes.items():
+        got = np.vstack(failing._samples[group, variable, interval])
+        want = np.vstack(reference._samples[group, variable, interval])
+        assert len(got) == (failed - 1) // interval + 1  # steps 0 .. failed - 1
+        _assert_same(got, want[:len(got)], f"samples {variable}")

@@ -686,11 +686,12 @@ class Emulator:
                 buffer = np.empty((count, now_read.size), now_read.dtype)
                 samplers.append((interval, first, buffer, state, variable, where, cols,
                                  samples))
+        self._sampled_to = now
         try:
             self._run_steps(plan, lo, hi, samplers)
         finally:
             for interval, first, buffer, _, _, _, cols, samples in samplers:
-                taken = buffer[:self.step // interval - first + 1]
+                taken = buffer[:self._sampled_to // interval - first + 1]
                 samples.append(taken if cols is None else taken[:, cols])
 
     def _run_steps(self, plan: tuple, lo: int, hi: int, samplers: list) -> None:
@@ -751,6 +752,7 @@ class Emulator:
                 if interval == 1 or now % interval == 0:
                     buffer[now // interval - first] = (state[variable] if where is None
                                                        else state[variable][where])
+            self._sampled_to = now
 
     def _deliver(self, spikes: np.ndarray, now: int, payload: np.ndarray | None = None
                  ) -> None:
