@@ -50,7 +50,8 @@ def _network() -> Network:
                        params={"tau_refrac": np.full(n_cells, 2.0)},
                        record={"spikes": RecordSpec(np.arange(n_cells), 1.0),
                                "v": RecordSpec(np.arange(0, n_cells, 3), 1.0),
-                               "isyn_exc": RecordSpec(np.arange(5), 3.0)},
+                               "isyn_exc": RecordSpec(np.arange(5), 3.0),
+                               "isyn_inh": RecordSpec(np.array([0, n_cells - 1]), 1.0)},
                        max_per_core=8),
         PopulationSpec("delta", "IF_curr_delta", n_delta,
                        params={"tau_m": np.full(n_delta, 1e9),
@@ -126,6 +127,20 @@ def test_blocks_quiet_slots_and_progress_change_nothing() -> None:
     whole = Emulator(image)
     whole.run(N_STEPS)
     _assert_same(_everything(whole), want, "one run")
+    # Probes that read a range, every few neurons of a range, and two far apart neurons
+    # keep what a step-by-step read of the state gives.
+    stepwise = Emulator(image)
+    read = {key: [stepwise.groups[key[0]].state[key[1]][neurons].copy()]
+            for key, neurons in stepwise.probes.items()}
+    for step in range(1, N_STEPS + 1):
+        stepwise.run(1)
+        for (group, variable, interval), neurons in stepwise.probes.items():
+            if step % interval == 0:
+                read[group, variable, interval].append(
+                    stepwise.groups[group].state[variable][neurons].copy())
+    assert {key[1] for key in read} == {"v", "isyn_exc", "isyn_inh"}
+    for key, rows in read.items():
+        _assert_same(np.vstack(whole._samples[key]), np.vstack(rows), f"samples {key}")
 
     pieces, calls = Emulator(image), []
     pieces._block_steps = 7  # blocks that end anywhere within the pieces below
@@ -135,3 +150,30 @@ def test_blocks_quiet_slots_and_progress_change_nothing() -> None:
     expected = [(done, n) for n in (1, 5, 150, 44, 200) for done in range(1, n + 1)
                 if done % max(1, n // 100) == 0 or done == n]
     assert calls == expected
+
+
+def test_an_error_mid_block_keeps_the_samples_of_the_steps_done() -> None:
+    """A step that fails after its neurons were updated (here: delivering its packets) is
+    not sampled; every step before it is, as in an unbroken run."""
+
+    class _FailsToDeliver(Emulator):
+        def _deliver(self, spikes: np.ndarray, now: int, payload: object = None) -> None:
+            if now >= 57:
+                raise RuntimeError("lost packet")
+            super()._deliver(spikes, now, payload)
+
+    image = build_image(network := _network(), map_network(network))
+    reference = Emulator(image)
+    reference.run(N_STEPS)
+    failing = _FailsToDeliver(image)
+    try:
+        failing.run(N_STEPS)
+    except RuntimeError:
+        pass
+    failed = failing.step
+    assert 57 <= failed < N_STEPS
+    for (group, variable, interval), _ in failing.probes.items():
+        got = np.vstack(failing._samples[group, variable, interval])
+        want = np.vstack(reference._samples[group, variable, interval])
+        assert len(got) == (failed - 1) // interval + 1  # steps 0 .. failed - 1
+        _assert_same(got, want[:len(got)], f"samples {variable}")

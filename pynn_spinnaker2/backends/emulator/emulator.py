@@ -595,7 +595,8 @@ class Emulator:
         grid = np.full((n_due, probe.size), np.nan, dtype=np.float32)
         if old_probe is not None and old:
             cols = np.searchsorted(probe, old_probe)
-            grid[:len(old), cols] = np.vstack(old)
+            old = np.vstack(old)  # single samples and blocks of them
+            grid[:len(old), cols] = old
         if self.step % key[2] == 0:
             grid[-1] = self.groups[key[0]].state[key[1]][probe]
         return list(grid)
@@ -648,7 +649,7 @@ class Emulator:
                          for j, g in enumerate(self.groups) if g.kernel not in SOURCE_KERNELS]
         self._sources = [j for j, g in enumerate(self.groups) if g.kernel in SOURCE_KERNELS]
         self._probe_list = [(interval, self._samples[key], self.groups[gi].state, variable,
-                             neurons)
+                             *_sampled(neurons, self.groups[gi].hi - self.groups[gi].lo))
                             for key, neurons in self.probes.items()
                             for gi, variable, interval in [key]]
 
@@ -679,14 +680,37 @@ class Emulator:
         return (*_merge_sources(sources, n), currents)
 
     def _steps(self, plan: tuple, lo: int, hi: int) -> None:
-        """Steps ``lo`` .. ``hi - 1`` of a planned block (see :meth:`_plan`), each as the
-        module docstring says: sources and kernels fire, the inputs of the step are used
-        up, packets are delivered, probes sample. What a step reads is bound once here."""
+        """Steps ``lo`` .. ``hi - 1`` of a planned block (see :meth:`_plan`). Each probe's
+        samples of these steps go into one array, made here and kept at the end (also
+        after an error: the steps run so far)."""
+        now = self.step
+        samplers = []
+        for interval, samples, state, variable, where, cols in self._probe_list:
+            first = now // interval + 1  # the number of the first sample after step ``now``
+            count = (now + hi - lo) // interval - first + 1
+            if count > 0:
+                now_read = state[variable] if where is None else state[variable][where]
+                buffer = np.empty((count, now_read.size), now_read.dtype)
+                samplers.append((interval, first, buffer, state, variable, where, cols,
+                                 samples))
+        self._sampled_to = now
+        try:
+            self._run_steps(plan, lo, hi, samplers)
+        finally:
+            for interval, first, buffer, _, _, _, cols, samples in samplers:
+                taken = buffer[:self._sampled_to // interval - first + 1]
+                samples.append(taken if cols is None else taken[:, cols])
+
+    def _run_steps(self, plan: tuple, lo: int, hi: int, samplers: list) -> None:
+        """The steps themselves, each as the module docstring says: sources and kernels
+        fire, the inputs of the step are used up, packets are delivered, probes sample.
+        What a step reads is bound once here."""
         ptr, source_neurons, source_values, graded_steps, currents = plan
         slot_views, n_slots, kernels = self._slot_views, self.ring_slots, self._kernels
-        probes, plastic, deliver = self._probe_list, self.plastic, self._deliver
+        plastic, deliver = self.plastic, self._deliver
         sent, sent_steps, sent_values = self._sent, self._sent_steps, self._sent_values
         i_inj = self._i_inj
+        targets = self.cs_targets if currents is not None else None
         now = self.step
         for k in range(lo, hi):
             now += 1
@@ -703,7 +727,7 @@ class Emulator:
                     else:
                         payloads.append(None)
             if currents is not None:
-                i_inj[self.cs_targets] = currents[k]
+                i_inj[targets] = currents[k]
             for j, kernel, params, state, group_i_inj, offset in kernels:
                 result = kernel(params, state, group_inputs[j], group_i_inj)
                 if isinstance(result, tuple):  # graded events: (fired, value per neuron)
@@ -731,9 +755,11 @@ class Emulator:
                     sent_values[len(sent)] = payload
                 sent.append(spikes)
                 sent_steps.append(now)
-            for interval, samples, state, variable, neurons in probes:
+            for interval, first, buffer, state, variable, where, _, _ in samplers:
                 if interval == 1 or now % interval == 0:
-                    samples.append(state[variable][neurons])
+                    buffer[now // interval - first] = (state[variable] if where is None
+                                                       else state[variable][where])
+            self._sampled_to = now
 
     def _deliver(self, spikes: np.ndarray, now: int, payload: np.ndarray | None = None
                  ) -> None:
@@ -885,6 +911,22 @@ class Emulator:
                                      (neurons[mine] - self.offsets[i]).astype(np.uint32),
                                      signals, None if values is None else values[mine]))
         return out
+
+
+def _sampled(neurons: np.ndarray, size: int
+             ) -> tuple[slice | np.ndarray | None, np.ndarray | None]:
+    """How a probe of ``neurons`` (of a group of ``size``) samples a step: (what it reads:
+    None for the whole group, a slice or the neurons; columns kept at the end or None). A
+    slice where the neurons are a range, or nearly (then the few unrecorded ones in between
+    are dropped after the block): copying a slice costs less than gathering."""
+    if neurons.size == 0:
+        return neurons, None
+    lo, hi = int(neurons.min()), int(neurons.max()) + 1
+    if hi - lo == neurons.size and np.all(np.diff(neurons) == 1):
+        return (None if (lo, hi) == (0, size) else slice(lo, hi)), None
+    if hi - lo <= 2 * neurons.size + 16:
+        return slice(lo, hi), neurons - lo
+    return neurons, None
 
 
 def _rows_of(indptr: np.ndarray, col: np.ndarray, data: np.ndarray, rows: np.ndarray
