@@ -154,7 +154,8 @@ def test_blocks_quiet_slots_and_progress_change_nothing() -> None:
 
 def test_an_error_mid_block_keeps_the_samples_of_the_steps_done() -> None:
     """A step that fails after its neurons were updated (here: delivering its packets) is
-    not sampled; every step before it is, as in an unbroken run."""
+    not sampled; every step before it is, as in an unbroken run; the steps done are
+    counted."""
 
     class _FailsToDeliver(Emulator):
         def _deliver(self, spikes: np.ndarray, now: int, payload: object = None) -> None:
@@ -172,6 +173,7 @@ def test_an_error_mid_block_keeps_the_samples_of_the_steps_done() -> None:
         pass
     failed = failing.step
     assert 57 <= failed < N_STEPS
+    assert failing.counters.steps == failed and failing.activity.n_steps == failed
     for (group, variable, interval), _ in failing.probes.items():
         got = np.vstack(failing._samples[group, variable, interval])
         want = np.vstack(reference._samples[group, variable, interval])

@@ -617,19 +617,22 @@ class Emulator:
         while done < n_steps:
             block = min(self._block_steps, n_steps - done)
             plan = self._plan(self.step + 1, block)
-            if progress is None:
-                self._steps(plan, 0, block)
-            else:
-                k = 0
-                while k < block:  # up to the next step that reports, or the block's end
-                    end = min(block, ((done + k) // every + 1) * every - done)
-                    self._steps(plan, k, end)
-                    k = end
-                    if (done + k) % every == 0 or done + k == n_steps:
-                        progress(done + k, n_steps)
+            start = self.step
+            try:
+                if progress is None:
+                    self._steps(plan, 0, block)
+                else:
+                    k = 0
+                    while k < block:  # up to the next step that reports, or the block's end
+                        end = min(block, ((done + k) // every + 1) * every - done)
+                        self._steps(plan, k, end)
+                        k = end
+                        if (done + k) % every == 0 or done + k == n_steps:
+                            progress(done + k, n_steps)
+            finally:  # the steps done are counted, also when one of them failed
+                self._steps_run += self.step - start
+                self._count()
             done += block
-            self._steps_run += block
-            self._count()
 
     # -- one time step -----------------------------------------------------------------
     def _bind(self) -> None:
