@@ -297,6 +297,11 @@ def _delays_on_grid(delays: np.ndarray, label: str) -> np.ndarray:
         raise NetworkError(f"projection {label!r}: delay {delays.max()} ms is above the "
                            f"max_delay given to sim.setup() ({longest} ms); raise max_delay "
                            f"(at most {MAX_DELAY_STEPS * dt:g} ms at this time step)")
+    state = simulator.state
+    if not state.min_delay_auto and steps.min() * dt < state.min_delay - 1e-9 * dt:
+        raise NetworkError(f"projection {label!r}: delay {delays.min()} ms is below the "
+                           f"min_delay given to sim.setup() ({state.min_delay} ms); lower "
+                           f"min_delay (at least the time step, {dt} ms) or use 'auto'")
     if steps.min() < 1:
         raise NetworkError(f"projection {label!r}: delay {shortest} ms is below one time step "
                            f"({dt} ms); use delays >= {dt} ms or a smaller time step in "

@@ -361,3 +361,18 @@ def test_delays_above_the_max_delay_given_to_setup_are_refused(sim) -> None:
     sim.setup(timestep=0.1)
     pop = sim.Population(2, sim.IF_curr_exp(), label="p")
     sim.Projection(pop, pop, sim.OneToOneConnector(), sim.StaticSynapse(delay=20.0))
+
+
+def test_delays_below_the_min_delay_given_to_setup_are_refused(sim) -> None:
+    # They ran; pyNN.nest refuses them too. With min_delay='auto', one time step is the floor.
+    sim.setup(timestep=0.1, min_delay=1.0)
+    pop = sim.Population(2, sim.IF_curr_exp(), label="p")
+    prj = sim.Projection(pop, pop, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.1))
+    assert set(prj.get("delay", format="list", with_address=False)) == {1.0}
+    with pytest.raises(NetworkError, match=r"projection 'short': delay 0.5 ms is below the "
+                                           r"min_delay given to sim.setup\(\) \(1.0 ms\)"):
+        sim.Projection(pop, pop, sim.OneToOneConnector(), sim.StaticSynapse(delay=0.5),
+                       label="short")
+    sim.setup(timestep=0.1, min_delay="auto")
+    pop = sim.Population(2, sim.IF_curr_exp(), label="p")
+    sim.Projection(pop, pop, sim.OneToOneConnector(), sim.StaticSynapse(delay=0.1))
