@@ -63,6 +63,7 @@ class QuantalSites:
         self.n = self.image["n"].astype(np.int64)
         self.seed = np.asarray(seed, np.uint64)[syn]
         self.counter = _TAG | (np.asarray(position, np.uint64)[syn] << _POSITION_SHIFT)
+        self._mark = np.empty(syn.size, np.int64)  # scratch: which packet wrote last
         self.reset()
 
     def reset(self) -> None:
@@ -92,8 +93,12 @@ class QuantalSites:
         """Sites released by quantal synapses ``k`` at step ``now``; a synapse listed twice
         (a source that sent several packets in one step) is updated once per packet, in
         order, with fresh draws."""
+        order = np.arange(k.size)
+        self._mark[k] = order
+        if np.array_equal(self._mark[k], order):  # all distinct (the usual case): no sort
+            return self._spike(k, now, 0)
         released = np.empty(k.size, np.int64)
-        pending = np.arange(k.size)
+        pending = order
         rnd = 0
         while pending.size:
             _, first = np.unique(k[pending], return_index=True)
