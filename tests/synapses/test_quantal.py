@@ -365,3 +365,20 @@ def test_sites_stay_empty_across_runs_and_refill_at_reset(sim) -> None:
     sim.run(10.0)
     v = cells.get_data().segments[-1].filter(name="v")[0].magnitude
     np.testing.assert_allclose(v[-1], 6.0)  # full again: 2 sites x the new weight
+
+
+def test_quantal_beside_stochastic_and_deterministic_synapses_on_one_core(sim) -> None:
+    """Release probabilities, Tsodyks-Markram dynamics and release sites are regions parallel
+    to the same synaptic rows: each synapse reads its own."""
+    source = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]))
+    cells = sim.Population(4, sim.IF_curr_delta(tau_m=1e9, v_thresh=1e9, v_rest=0.0),
+                           initial_values={"v": 0.0})
+    for syn in (sim.SimpleStochasticSynapse(p=1.0, weight=1.0),
+                sim.MultiQuantalSynapse(n=2, U=1.0, weight=10.0),
+                sim.TsodyksMarkramSynapse(U=0.5, weight=100.0),
+                sim.StaticSynapse(weight=1000.0)):
+        sim.Projection(source, cells, sim.AllToAllConnector(), syn)
+    cells.record("v")
+    sim.run(10.0)
+    v = cells.get_data().segments[0].filter(name="v")[0].magnitude
+    np.testing.assert_allclose(v[-1], 1.0 + 20.0 + 50.0 + 1000.0, rtol=1e-6)
