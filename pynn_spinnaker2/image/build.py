@@ -15,6 +15,7 @@ from ..errors import MappingError
 from ..mapping import Mapping
 from ..mapping.pipeline import BLOCK, DENSE_PAIRS
 from ..network import Network, PopulationSpec, ProjectionSpec
+from ..network.validate import QUANTAL_SYNAPSES
 from ..synapses.stdp import (
     PLASTICITY_DTYPE,
     STDP_POST_DTYPE,
@@ -29,6 +30,8 @@ from .model import (
     CURRENT_TARGET_DTYPE,
     DYNAMICS_DTYPE,
     MPT_DTYPE,
+    QUANTAL_DTYPE,
+    QUANTAL_NEVER,
     RECORDING_DTYPE,
     ROUTER_DTYPE,
     ROW_DTYPE,
@@ -61,10 +64,11 @@ def build_image(network: Network, mapping: Mapping) -> MachineImage:
     for piece in mapping.pieces:
         place, key = mapping.placements[piece.index], mapping.keys[piece.index]
         sram, dram = neuron[piece.index]
-        mpt, rows, syn, dyn, pl, release = synapses.get(piece.index, _no_synapses())
+        mpt, rows, syn, dyn, pl, release, quantal = synapses.get(piece.index, _no_synapses())
         sram["master_pop_table"] = mpt
         dram["row_index"], dram["synapses"], dram["synapse_dynamics"] = rows, syn, dyn
         dram["synapse_plasticity"], dram["synapse_release"] = pl, release
+        dram["synapse_quantal"] = quantal
         sram.update(stdp_post.get(piece.index, {}))
         sram.update(sources.get(piece.index, _no_current_sources()))
         sram["rng_seed"] = np.random.SeedSequence([network.seed, piece.index]).generate_state(
@@ -206,7 +210,8 @@ def _spike_schedules(pop: PopulationSpec, pieces: tuple, dt: float) -> list[np.n
 # -- synaptic matrices --------------------------------------------------------------------
 def _no_synapses() -> tuple[np.ndarray, ...]:
     return (np.zeros(0, MPT_DTYPE), np.zeros(0, ROW_DTYPE), np.zeros(0, SYNAPSE_DTYPE),
-            np.zeros(0, DYNAMICS_DTYPE), np.zeros(0, PLASTICITY_DTYPE), np.zeros(0, "<f4"))
+            np.zeros(0, DYNAMICS_DTYPE), np.zeros(0, PLASTICITY_DTYPE), np.zeros(0, "<f4"),
+            np.zeros(0, QUANTAL_DTYPE))
 
 
 def stable_group(keys: np.ndarray, n_keys: int, values: np.ndarray | None = None
@@ -228,7 +233,8 @@ def stable_group(keys: np.ndarray, n_keys: int, values: np.ndarray | None = None
 def _synaptic_matrices(network: Network, mapping: Mapping
                        ) -> tuple[dict[int, tuple[np.ndarray, ...]], tuple[PlasticIndex, ...]]:
     """Target piece -> (master population table, row index, synapses, dynamics, plasticity,
-    release probabilities), and where each plastic projection's synapses went.
+    release probabilities, release sites), and where each plastic projection's synapses
+    went.
 
     Each target piece's master population table lists, in key order, every source piece that
     sends to it; each entry owns one row per neuron of its source piece (empty rows
@@ -260,12 +266,14 @@ def _synaptic_matrices(network: Network, mapping: Mapping
     dynamic_any = any(p.synapse == "TsodyksMarkramSynapse" for p in used)
     learn_any = any(is_plastic(p.synapse) for p in used)
     stochastic_any = any(p.synapse == "SimpleStochasticSynapse" for p in used)
-    extra_any = dynamic_any or learn_any or stochastic_any
+    quantal_any = any(p.synapse in QUANTAL_SYNAPSES for p in used)
+    extra_any = dynamic_any or learn_any or stochastic_any or quantal_any
     index = np.int32 if max(total_rows, n * n) < 2**31 - 1 else np.int64
     total = sum(len(p) for p in network.projections)
     unsorted = np.empty(total, SYNAPSE_DTYPE)
     row_id = np.empty(total, index)
-    dyns, pls, releases, learners = [], [], [], []
+    dyns, pls, releases, learners, quantals = [], [], [], [], []
+    quantal_core = np.zeros(n, bool)
     dynamic_core = np.zeros(n, bool)
     learn_core = np.zeros(n, bool)
     stochastic_core = np.zeros(n, bool)
@@ -325,14 +333,18 @@ def _synaptic_matrices(network: Network, mapping: Mapping
             releases.append(np.asarray(proj.params["p"], np.float32) if stochastic
                             else np.ones(len(proj), np.float32))
             stochastic_core[targets] |= stochastic
+        if quantal_any:
+            quantals.append(_quantal(proj))
+            quantal_core[targets] |= proj.synapse in QUANTAL_SYNAPSES
         at += len(proj)
-    dyn = pl = release = None
+    dyn = pl = release = quantal = None
     if extra_any:
         grouped = stable_group(row_id, total_rows).astype(np.int64)
         syn = unsorted[grouped]
         dyn = np.concatenate(dyns)[grouped] if dynamic_any else None
         pl = np.concatenate(pls)[grouped] if learn_any else None
         release = np.concatenate(releases)[grouped] if stochastic_any else None
+        quantal = np.concatenate(quantals)[grouped] if quantal_any else None
     else:  # the 8-byte records travel through the counting sort themselves
         syn = stable_group(row_id, total_rows, unsorted.view("<u8")).view(SYNAPSE_DTYPE)
     rows = np.zeros(total_rows, ROW_DTYPE)
@@ -358,7 +370,8 @@ def _synaptic_matrices(network: Network, mapping: Mapping
         out[t] = (mpt[t_first_pair[t]:t_first_pair[t + 1]], rows[r0:r1], syn[a:b],
                   dyn[a:b] if dynamic_core[t] else np.zeros(0, DYNAMICS_DTYPE),
                   pl[a:b] if learn_core[t] else np.zeros(0, PLASTICITY_DTYPE),
-                  release[a:b] if stochastic_core[t] else np.zeros(0, "<f4"))
+                  release[a:b] if stochastic_core[t] else np.zeros(0, "<f4"),
+                  quantal[a:b] if quantal_core[t] else np.zeros(0, QUANTAL_DTYPE))
     plastic = ()
     if learners:
         sorted_at = np.empty(grouped.size, np.int64)
@@ -458,6 +471,26 @@ def _dynamics(network: Network, proj: ProjectionSpec) -> np.ndarray:
     tau = np.asarray(post.params.get(name, np.full(post.size, defaults.get(name, 1e-3))))
     out["U"], out["tau_rec"] = proj.params["U"], proj.params["tau_rec"]
     out["tau_facil"], out["tau_psc"] = proj.params["tau_facil"], tau[proj.post_idx]
+    return out
+
+
+def _quantal(proj: ProjectionSpec) -> np.ndarray:
+    """Per-synapse release sites and their initial state (n = 0: not a quantal synapse).
+
+    Every site starts full (a = n) and the first spike releases with probability U, as NEST's
+    ``quantal_stp_synapse`` and PyNN's ``stochastic_stp_synapse`` start, unless
+    ``Projection.initialize`` gave ``a`` and ``u``.
+    """
+    out = np.zeros(len(proj), QUANTAL_DTYPE)
+    if proj.synapse not in QUANTAL_SYNAPSES:
+        return out
+    p = proj.params
+    n = np.round(np.asarray(p.get("n", 1.0), float))
+    out["U"], out["tau_rec"], out["tau_facil"] = p["U"], p["tau_rec"], p["tau_facil"]
+    out["n"] = n
+    out["a"] = np.round(np.asarray(p["a"], float)) if "a" in p else n
+    out["u"] = p["u"] if "u" in p else p["U"]
+    out["last"] = QUANTAL_NEVER
     return out
 
 

@@ -35,6 +35,15 @@ Region formats (per core):
     probability that a spike crossing the synapse is transmitted (PyNN's
     ``SimpleStochasticSynapse``, NEST's ``bernoulli_synapse``), drawn by the target core from
     a counter-based generator keyed by its seed, the synapse and the step.
+``synapse_quantal`` (DRAM)
+    ``QUANTAL_DTYPE``, parallel to ``synapses`` (empty when no synapse onto the core is
+    quantal): the release sites of PyNN's ``MultiQuantalSynapse`` (NEST's
+    ``quantal_stp_synapse``; ``StochasticTsodyksMarkramSynapse`` is one with n = 1):
+    parameters U, tau_rec, tau_facil and n (0: not a quantal synapse), and the state the
+    core updates in place at each spike: full sites ``a``, release probability ``u`` and the
+    step of the last spike (``QUANTAL_NEVER``: none yet). The core draws every site's
+    recovery and release from a counter-based generator keyed by its seed, the synapse, the
+    site and the step.
 ``stdp_post`` / ``stdp_trace`` (SRAM, cores with plastic inputs)
     ``STDP_POST_DTYPE`` per neuron (tau_minus of its postsynaptic trace), and the trace of
     the last ``slots`` steps (float32, slots x neurons, zero-filled at load).
@@ -71,6 +80,10 @@ ROW_DTYPE = np.dtype([("start", "<u4"), ("length", "<u4")])
 SYNAPSE_DTYPE = np.dtype([("weight", "<f4"), ("control", "<u4")])
 DYNAMICS_DTYPE = np.dtype([("U", "<f4"), ("tau_rec", "<f4"), ("tau_facil", "<f4"),
                            ("tau_psc", "<f4")])
+QUANTAL_DTYPE = np.dtype([("U", "<f4"), ("tau_rec", "<f4"), ("tau_facil", "<f4"),
+                          ("n", "<u2"), ("a", "<u2"), ("u", "<f4"), ("last", "<u4")])
+#: ``last`` of a quantal synapse that has not seen a spike yet.
+QUANTAL_NEVER = 0xFFFFFFFF
 RECORDING_DTYPE = np.dtype([("variable", "S16"), ("interval", "<u4")])
 ROUTER_DTYPE = np.dtype([("key", "<u4"), ("mask", "<u4"), ("route", "<u4", (5,))])
 SCHEDULE_DTYPE = np.dtype([("step", "<u4"), ("neuron", "<u4")])

@@ -29,6 +29,9 @@ synaptic rows            ``8 * synapses`` onto its neurons (weight + control wor
 short-term plasticity    ``16 * synapses`` when any synapse onto it is dynamic
 STDP rule                ``24 * synapses`` when any synapse onto it learns
 release probability      ``4 * synapses`` when any synapse onto it is stochastic
+release sites            ``24 * synapses`` when any synapse onto it is quantal
+                         (MultiQuantalSynapse, StochasticTsodyksMarkramSynapse: parameters
+                         and the sites' state)
 row index                ``8 * (neurons of the source pieces sending to it)``
 graded events            ``12 * events`` of its GradedSourceArray neurons (step, neuron,
                          value: the ``event_schedule`` region)
@@ -48,6 +51,7 @@ import numpy as np
 from ..cells import CELL_MODELS
 from ..cells.graded_source import EVENT_DTYPE
 from ..network import Network
+from ..network.validate import QUANTAL_SYNAPSES
 from ..synapses.stdp import PLASTICITY_DTYPE, STDP_POST_DTYPE, is_plastic, trace_slots
 
 #: Fixed SRAM per PE for region pointers, counters and flags.
@@ -68,6 +72,8 @@ CURRENT_SCHEDULE_BYTES = 8
 CURRENT_TARGET_BYTES = 8
 PLASTICITY_BYTES = PLASTICITY_DTYPE.itemsize
 RELEASE_BYTES = 4
+#: One quantal synapse's parameters and state (``QUANTAL_DTYPE``).
+QUANTAL_BYTES = 24
 STDP_POST_BYTES = STDP_POST_DTYPE.itemsize
 #: One graded event of a GradedSourceArray's ``event_schedule`` (DRAM).
 GRADED_EVENT_BYTES = EVENT_DTYPE.itemsize
@@ -122,6 +128,7 @@ class CostModel:
         self.synapses = {p.label: np.zeros(p.size, np.int64) for p in network.populations}
         self.dynamic = {p.label: False for p in network.populations}
         self.stochastic = {p.label: False for p in network.populations}
+        self.quantal = {p.label: False for p in network.populations}
         #: Longest delay of a plastic projection into each population (None: none learns).
         self.plastic_delay: dict[str, int | None] = {p.label: None for p in network.populations}
         self.sources: dict[str, set[str]] = {p.label: set() for p in network.populations}
@@ -134,6 +141,7 @@ class CostModel:
             self.synapses[proj.post] += np.bincount(proj.post_idx, minlength=size)
             self.dynamic[proj.post] |= proj.synapse == "TsodyksMarkramSynapse"
             self.stochastic[proj.post] |= proj.synapse == "SimpleStochasticSynapse"
+            self.quantal[proj.post] |= proj.synapse in QUANTAL_SYNAPSES
             if is_plastic(proj.synapse):
                 self.plastic_delay[proj.post] = max(self.plastic_delay[proj.post] or 0, steps)
             self.sources[proj.post].add(proj.pre)
@@ -174,7 +182,8 @@ class CostModel:
                       + sched * CURRENT_SCHEDULE_BYTES)
         per_synapse = (SYNAPSE_BYTES + (DYNAMICS_BYTES if self.dynamic[label] else 0)
                        + (PLASTICITY_BYTES if self.plastic_delay[label] is not None else 0)
-                       + (RELEASE_BYTES if self.stochastic[label] else 0))
+                       + (RELEASE_BYTES if self.stochastic[label] else 0)
+                       + (QUANTAL_BYTES if self.quantal[label] else 0))
         dram_neuron = np.broadcast_to(
             np.asarray(self.synapses[label] * per_synapse + dram_events, np.int64), (pop.size,))
         return PopulationCost(label, sram_neuron, dram_neuron,

@@ -95,7 +95,9 @@ class ProjectionSpec:
         Synapse type name (``StaticSynapse`` or ``TsodyksMarkramSynapse``).
     params
         Per-synapse parameters of the synapse type beyond weight and delay (``U``,
-        ``tau_rec``, ``tau_facil`` for ``TsodyksMarkramSynapse``).
+        ``tau_rec``, ``tau_facil`` for ``TsodyksMarkramSynapse``; ``U``, ``n``, ``tau_rec``,
+        ``tau_facil`` and, optionally, the initial state ``a`` and ``u`` for
+        ``MultiQuantalSynapse``; see ``network.validate.SYNAPSE_PARAMS``).
     """
 
     label: str

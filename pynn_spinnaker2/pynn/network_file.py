@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 from pyNN import connectors
-from pyNN.parameters import Sequence
+from pyNN.parameters import LazyArray, Sequence
 
 from ..errors import NetworkError
 from ..network import Network, ProjectionSpec, load, save, validate
@@ -170,8 +170,13 @@ class SavedConnector(connectors.Connector):
 
 def _projection(sim: object, spec: ProjectionSpec, pops: dict[str, object]) -> object:
     synapse = _cls(sim, spec.synapse, "synapse type")()
-    return sim.Projection(pops[spec.pre], pops[spec.post], SavedConnector(spec), synapse,
-                          receptor_type=spec.receptor, label=spec.label)
+    projection = sim.Projection(pops[spec.pre], pops[spec.post], SavedConnector(spec), synapse,
+                                receptor_type=spec.receptor, label=spec.label)
+    for name in getattr(synapse, "initial_state", ()):  # what Projection.initialize set
+        if name in spec.params:
+            projection._set_initial_value_array(name, LazyArray(np.array(spec.params[name],
+                                                                         float)))
+    return projection
 
 
 def _current_source(sim: object, spec: object, pops: dict[str, object]) -> object:

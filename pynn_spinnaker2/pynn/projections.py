@@ -9,6 +9,7 @@ import numpy as np
 import pyNN
 from pyNN import common, errors
 from pyNN.connectors import SmallWorldConnector
+from pyNN.random import RandomDistribution
 from pyNN.space import Space
 
 from ..cells.egru import GATES
@@ -217,6 +218,18 @@ class Projection(common.Projection):
                 self._initial_weight[:] = values
         simulator.state.dirty = True
 
+    def _set_initial_value_array(self, variable: str, value: object) -> None:
+        """``Projection.initialize``: the initial state of the synapses (MultiQuantalSynapse's
+        full sites ``a`` and first release probability ``u``), kept as per-synapse values."""
+        names = getattr(self.synapse_type, "initial_state", ())
+        if variable not in names:
+            raise NotImplementedError(
+                f"projection {self.label!r}: {type(self.synapse_type).__name__} has no "
+                f"state variable {variable!r} to initialize"
+                + (f"; it has {list(names)}" if names else ""))
+        self._params[variable] = _initial_values(value, self)
+        simulator.state.dirty = True
+
     def _values_at_synapses(self, value: object) -> np.ndarray:
         """A lazy (pre x post) parameter evaluated at each synapse, one target at a time
         (as the connectors do), so no full matrix is ever built."""
@@ -307,6 +320,25 @@ def _delays_on_grid(delays: np.ndarray, label: str) -> np.ndarray:
                            f"({dt} ms); use delays >= {dt} ms or a smaller time step in "
                            f"sim.setup()")
     return steps * dt
+
+
+def _initial_values(value: object, prj: Projection) -> np.ndarray:
+    """One value per synapse of ``prj`` from what ``Projection.initialize`` was given: a
+    number, a random distribution (one draw per synapse), an array with one value per
+    synapse or a (pre x post) array."""
+    if value.is_homogeneous:
+        return np.full(len(prj), float(value.evaluate(simplify=True)))
+    base = value.base_value
+    if isinstance(base, RandomDistribution):
+        return np.asarray(base.next(len(prj)), float).reshape(-1)
+    array = np.asarray(base, float) if isinstance(base, (np.ndarray, list)) else None
+    if array is not None and array.shape == (len(prj),):
+        return array.copy()
+    if array is not None and array.shape == (prj.pre.size, prj.post.size):
+        return array[prj._pre_idx, prj._post_idx]
+    raise NotImplementedError(
+        f"projection {prj.label!r}: initialize() takes a number, a random distribution, one "
+        f"value per connection or a (pre x post) array")
 
 
 def _cat(chunks: list[np.ndarray], dtype: type) -> np.ndarray:

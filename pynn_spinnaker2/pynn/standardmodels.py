@@ -234,8 +234,60 @@ class SimpleStochasticSynapse(synapses.SimpleStochasticSynapse):
         return state.min_delay
 
 
+class StochasticTsodyksMarkramSynapse(synapses.StochasticTsodyksMarkramSynapse):
+    __doc__ = synapses.StochasticTsodyksMarkramSynapse.__doc__ + """
+    On SpiNNaker 2 each synapse keeps one release site in its synaptic row, as PyNN's NEST
+    extension ``stochastic_stp_synapse``: at each presynaptic spike an empty site recovers
+    with probability ``1 - exp(-h / tau_rec)`` (h: time since the last spike), then a full
+    one releases (transmits ``weight``) with probability u, u facilitating as in
+    TsodyksMarkramSynapse. The target core draws from its random number generator. Its
+    mean response is the deterministic TsodyksMarkramSynapse's (with a fast synaptic
+    current); it is a MultiQuantalSynapse with n = 1.
+    """
+    translations = build_translations(("weight", "weight"), ("delay", "delay"), ("U", "U"),
+                                      ("tau_rec", "tau_rec"), ("tau_facil", "tau_facil"))
+
+    def _get_minimum_delay(self) -> float:
+        return state.min_delay
+
+
+class MultiQuantalSynapse(synapses.MultiQuantalSynapse):
+    __doc__ = """
+    Synapse with ``n`` release sites (quanta) and Tsodyks-Markram facilitation, NEST's
+    ``quantal_stp_synapse`` (Fuhrmann et al. 2002; Loebel et al. 2009).
+
+    Arguments:
+        `U`:
+            increment of the release probability u at each spike.
+        `n`:
+            number of release sites (a whole number, 1 to 65535).
+        `tau_rec`:
+            time constant (ms) of the stochastic recovery of an emptied site.
+        `tau_facil`:
+            facilitation time constant (ms); 0: none (u = U at every spike).
+
+    At each presynaptic spike, u becomes ``U + u (1 - U) exp(-h / tau_facil)`` (h: time
+    since the last spike), each empty site recovers with probability ``1 - exp(-h /
+    tau_rec)``, then each full site releases with probability u; the spike transmits
+    ``weight`` times the number released. State variables, set with
+    ``Projection.initialize``: ``a`` (full sites, default n) and ``u`` (the release
+    probability of the first spike, default U; pyNN.nest leaves NEST's connection defaults,
+    a = 1 and u = 0.5, unless ``initialize`` sets them). On SpiNNaker 2 the state is kept in
+    the synaptic row and the target core draws from its random number generator.
+    """
+    translations = build_translations(("weight", "weight"), ("delay", "delay"), ("U", "U"),
+                                      ("n", "n"), ("tau_rec", "tau_rec"),
+                                      ("tau_facil", "tau_facil"))
+    #: State variables ``Projection.initialize`` sets (per synapse).
+    initial_state = ("a", "u")
+
+    def _get_minimum_delay(self) -> float:
+        return state.min_delay
+
+
 def _unsupported_synapse(base: type, alternative: str = "use StaticSynapse, "
-                         "TsodyksMarkramSynapse, SimpleStochasticSynapse or STDPMechanism"
+                         "TsodyksMarkramSynapse, StochasticTsodyksMarkramSynapse, "
+                         "MultiQuantalSynapse, SimpleStochasticSynapse or STDPMechanism"
                          ) -> type:
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise NotImplementedError(
@@ -245,8 +297,6 @@ def _unsupported_synapse(base: type, alternative: str = "use StaticSynapse, "
                                          "translations": {}})
 
 
-StochasticTsodyksMarkramSynapse = _unsupported_synapse(synapses.StochasticTsodyksMarkramSynapse)
-MultiQuantalSynapse = _unsupported_synapse(synapses.MultiQuantalSynapse)
 ElectricalSynapse = _unsupported_synapse(synapses.ElectricalSynapse)
 
 # The other STDP rules are refused at the first line that mentions them.

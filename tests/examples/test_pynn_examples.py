@@ -47,6 +47,10 @@ SUPPORTED: dict[str, Example] = {
                                            "Results/*/VAbenchmarks_CUBA_inh_spinnaker2_*.pkl"),
                                ("Excitatory rate",)),
     "brunel.py": Example((), ("Results/brunel_np1_spinnaker2.pkl",), ("Simulation time",)),
+    "multiquantal_synapses.py": Example(("--plot-figure",), (
+        "Results/*/multiquantal_synapses_depressing, n=5_spinnaker2_*.pkl",
+        "Results/*/multiquantal_synapses_facilitating, n=1_spinnaker2_*.pkl",
+        "Results/multiquantal_synapses_spinnaker2.png")),
     "connections.py": Example(("--plot-figure", "connections"),
                               ("connections_FixedProbabilityConnector.png",
                                "connections_FromFileConnector.png",
@@ -78,6 +82,14 @@ SUPPORTED: dict[str, Example] = {
         "Results/*/stochastic_synapses_static_spinnaker2_*.pkl",
         "Results/*/stochastic_synapses_stochastic_spinnaker2_*.pkl",
         "Results/*/stochastic_synapses__spinnaker2_*.png")),
+    "stochastic_deterministic_comparison.py": Example(("--plot-figure",), (
+        "Results/*/stochastic_comparison_depressing, stochastic_spinnaker2_*.pkl",
+        "Results/*/stochastic_comparison_facilitating, deterministic_spinnaker2_*.pkl",
+        "Results/stochastic_comparison_spinnaker2.png")),
+    "stochastic_tsodyksmarkram.py": Example(("--plot-figure",), (
+        "Results/*/stochastic_tsodyksmarkram_depressing, stochastic_spinnaker2_*.pkl",
+        "Results/*/stochastic_tsodyksmarkram_facilitating, stochastic_spinnaker2_*.pkl",
+        "Results/stochastic_tsodyksmarkram_spinnaker2.png")),
     "synaptic_input.py": Example(("--plot-figure",),
                                  ("Results/*/synaptic_input_spinnaker2_*.pkl",
                                   "Results/*/synaptic_input_spinnaker2_*.png")),
@@ -98,11 +110,6 @@ UNSUPPORTED: dict[str, str] = {
     "gif_neuron.py": "GIF_cond_exp is not supported by pyNN.spinnaker2",
     "monolith_vs_composed.py": "LIF: composed cell types",
     "multi_synapse.py": "AdExp: composed cell types",
-    "multiquantal_synapses.py": "MultiQuantalSynapse is not supported by pyNN.spinnaker2",
-    "stochastic_tsodyksmarkram.py":
-        "StochasticTsodyksMarkramSynapse is not supported by pyNN.spinnaker2",
-    "stochastic_deterministic_comparison.py":
-        "StochasticTsodyksMarkramSynapse is not supported by pyNN.spinnaker2",
 }
 
 #: Examples written for another simulator or needing packages outside PyNN's dependencies.

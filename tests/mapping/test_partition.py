@@ -37,6 +37,7 @@ def test_region_sizes_of_the_memory_model_match_the_image_formats() -> None:
     assert memory.ROW_BYTES == image_model.ROW_DTYPE.itemsize
     assert memory.SYNAPSE_BYTES == image_model.SYNAPSE_DTYPE.itemsize
     assert memory.DYNAMICS_BYTES == image_model.DYNAMICS_DTYPE.itemsize
+    assert memory.QUANTAL_BYTES == image_model.QUANTAL_DTYPE.itemsize
     assert memory.RECORDING_BYTES == image_model.RECORDING_DTYPE.itemsize
     assert memory.SCHEDULE_BYTES == image_model.SCHEDULE_DTYPE.itemsize
     assert memory.CURRENT_SOURCE_BYTES == image_model.CURRENT_SOURCE_DTYPE.itemsize

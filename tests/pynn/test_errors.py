@@ -50,8 +50,8 @@ def test_unsupported_cell_type_names_supported_ones(sim, name: str) -> None:
 
 
 def test_unsupported_synapse_type(sim) -> None:
-    with pytest.raises(NotImplementedError, match="MultiQuantalSynapse.*StaticSynapse"):
-        sim.MultiQuantalSynapse()
+    with pytest.raises(NotImplementedError, match="ElectricalSynapse.*MultiQuantalSynapse"):
+        sim.ElectricalSynapse()
     with pytest.raises(NotImplementedError, match="GutigWeightDependence.*Additive"):
         sim.GutigWeightDependence()
     with pytest.raises(NotImplementedError, match="Vogels2011Rule.*SpikePairRule"):

@@ -27,6 +27,7 @@ from ...image.model import (
     DYNAMIC_SHIFT,
     DYNAMICS_DTYPE,
     PLASTICITY_DTYPE,
+    QUANTAL_DTYPE,
     RECEPTOR_SHIFT,
     MachineImage,
 )
@@ -34,6 +35,7 @@ from ..raw import CoreRecording, Signal
 from .inputs import counter_uniform, current_values, per_step, poisson_spikes
 from .kernels import NEURON_KERNELS
 from .plasticity import PairSTDP
+from .quantal import load_quantal
 from .router import Router
 from .sources import SOURCE_GENERATORS
 
@@ -166,7 +168,7 @@ class Emulator:
         self.any_dynamic = bool(self.syn_dynamic.any())
         self._max_delay = int(self.syn_delay.max()) if self.syn_delay.size else 0
         self._static_rows = (self.plastic is None and self.syn_release is None
-                             and not self.any_dynamic)
+                             and not self.any_dynamic and self.quantal is None)
         self._i_inj = np.zeros(self.n_neurons, np.float32)
         if self.n_current_sources:
             self.cs_targets, self.cs_target_of = np.unique(self.cs_neuron, return_inverse=True)
@@ -308,7 +310,8 @@ class Emulator:
         cores = image.cores
         learns = any(c.dram.get("synapse_plasticity", np.zeros(0)).size for c in cores)
         stochastic = any(c.dram.get("synapse_release", np.zeros(0)).size for c in cores)
-        position = idx - syn_base[target_core] if learns or stochastic else None
+        quantal = any(c.dram.get("synapse_quantal", np.zeros(0)).size for c in cores)
+        position = idx - syn_base[target_core] if learns or stochastic or quantal else None
         records = (_parallel(cores, "synapse_plasticity", syn_all, idx,
                              np.zeros(1, PLASTICITY_DTYPE)[0]) if learns
                    else np.zeros(0, PLASTICITY_DTYPE))
@@ -316,6 +319,12 @@ class Emulator:
         release = (_parallel(cores, "synapse_release", syn_all, idx, np.float32(1.0))
                    if stochastic else np.ones(0, np.float32))
         self._load_release(image, release, target_core, position)
+        old = getattr(self, "quantal", None)
+        self.quantal = (load_quantal(cores, _parallel(cores, "synapse_quantal", syn_all, idx,
+                                                      np.zeros(1, QUANTAL_DTYPE)[0]),
+                                     target_core, position, self.dt) if quantal else None)
+        if self.quantal is not None:
+            self.quantal.keep_state(old)
 
     @staticmethod
     def _match_master_tables(cores: tuple, keys: np.ndarray, target: np.ndarray
@@ -498,6 +507,8 @@ class Emulator:
                 seeds = np.concatenate([self.image.cores[i].sram["rng_seed"] for i in g.cores])
                 g.rng = np.random.default_rng(np.random.SeedSequence(seeds.tolist()))
         self._reset_dynamics()
+        if self.quantal is not None:
+            self.quantal.reset()
         if self.plastic is not None:
             # Learnt weights go back to the image's.
             self.syn_weight[self.plastic.syn] = self.plastic_image_weight
@@ -808,6 +819,8 @@ class Emulator:
             # The target core draws, per synapse and step, whether the spike gets through.
             draw = counter_uniform(self.syn_seed[idx], self.syn_position[idx], now)
             weight = np.where(draw < self.syn_release[idx], weight, np.float32(0.0))
+        if self.quantal is not None:  # weight x sites released (NEST's quantal_stp_synapse)
+            weight = self.quantal.scale(idx, weight, now)
         if self.any_dynamic:
             dynamic = self.syn_dynamic[idx]
             if dynamic.any():
