@@ -303,7 +303,7 @@ def _delays_on_grid(delays: np.ndarray, label: str) -> np.ndarray:
                            f"must be >= the time step ({dt} ms)")
     # Half a step rounds up, as in NEST (its times are whole tics): 0.25 ms -> 0.3 ms at
     # dt = 0.1 ms, where np.round would give 0.2 (halves to even, and 0.35 / 0.1 < 3.5).
-    steps = np.floor(delays / dt + 0.5 + 1e-9)
+    steps = _steps_half_up(delays, dt)
     longest = simulator.state.max_delay
     if longest != MAX_DELAY_STEPS * dt and steps.max() * dt > longest + 1e-9 * dt:
         # A max_delay given to setup() is a promise the script made (NEST holds it to it).
@@ -319,7 +319,21 @@ def _delays_on_grid(delays: np.ndarray, label: str) -> np.ndarray:
         raise NetworkError(f"projection {label!r}: delay {shortest} ms is below one time step "
                            f"({dt} ms); use delays >= {dt} ms or a smaller time step in "
                            f"sim.setup()")
-    return steps * dt
+    if np.ndim(steps) == 0:  # one delay for all: a fill, not arithmetic on every synapse
+        return np.full(delays.shape, float(steps) * dt)
+    steps *= dt
+    return steps
+
+
+def _steps_half_up(delays: np.ndarray, dt: float) -> np.ndarray | np.float64:
+    """``floor(delays / dt + 0.5 + 1e-9)``: one value when all delays are equal (the
+    common case, millions of synapses), else an array computed in place (no temporaries)."""
+    if delays.min() == delays.max():
+        return np.floor(delays[0] / dt + 0.5 + 1e-9)
+    steps = np.divide(delays, dt)
+    steps += 0.5
+    steps += 1e-9
+    return np.floor(steps, out=steps)
 
 
 def _initial_values(value: object, prj: Projection) -> np.ndarray:
