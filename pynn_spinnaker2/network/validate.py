@@ -79,6 +79,22 @@ def _check_range(pop: PopulationSpec, name: str, values: np.ndarray) -> None:
                            f"got {bad:g}")
 
 
+def _check_reset_below_threshold(pop: PopulationSpec, defaults: dict) -> None:
+    """An integrate-and-fire neuron reset at or above its threshold would fire at every
+    step after its refractory period; NEST refuses it (``V_reset < V_th``), so do we. (The
+    adaptive exponential cells' ``v_thresh`` is a soft threshold a reset may lie above.)"""
+    if not pop.model.startswith("IF_") or "v_reset" not in defaults:
+        return
+    reset = np.broadcast_to(pop.params.get("v_reset", defaults["v_reset"]), (pop.size,))
+    thresh = np.broadcast_to(pop.params.get("v_thresh", defaults["v_thresh"]), (pop.size,))
+    bad = np.flatnonzero(np.asarray(reset) >= np.asarray(thresh))
+    if bad.size:
+        i = int(bad[0])
+        raise NetworkError(f"population {pop.label!r} ({pop.model}): neuron {i} has v_reset "
+                           f"{float(reset[i]):g} mV >= v_thresh {float(thresh[i]):g} mV "
+                           f"({bad.size} neurons in all); set v_reset below v_thresh")
+
+
 def _check_population(pop: PopulationSpec) -> None:
     if pop.model not in CELL_MODELS:
         raise NotImplementedError(
@@ -98,6 +114,7 @@ def _check_population(pop: PopulationSpec) -> None:
         if not np.all(np.isfinite(values)) and name != "duration":
             raise NetworkError(f"population {pop.label!r}: {name!r} has non-finite values")
         _check_range(pop, name, np.asarray(values))
+    _check_reset_below_threshold(pop, model.defaults)
     if pop.model == "SpikeSourceArray":
         if pop.spike_times is None or len(pop.spike_times) != pop.size:
             raise NetworkError(f"population {pop.label!r}: a SpikeSourceArray needs one "

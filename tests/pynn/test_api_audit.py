@@ -269,6 +269,25 @@ def test_parameters_out_of_their_range_are_refused(sim, cell: str, parameter: di
         sim.run(1.0)
 
 
+@pytest.mark.parametrize("cell", ["IF_curr_exp", "IF_cond_alpha", "IF_curr_delta"])
+def test_a_reset_at_or_above_threshold_is_refused(sim, cell: str) -> None:
+    # It ran, firing at every step after the refractory period; NEST refuses V_reset >= V_th.
+    from pynn_spinnaker2.errors import NetworkError
+
+    pop = sim.Population(4, getattr(sim, cell)(v_thresh=-50.0), label="bad")
+    pop[2:4].set(v_reset=-50.0)
+    with pytest.raises(NetworkError, match=f"population 'bad' \\({cell}\\): neuron 2 has "
+                                           r"v_reset -50 mV >= v_thresh -50 mV \(2 neurons"):
+        sim.run(1.0)
+
+
+def test_an_adaptive_exponential_reset_may_lie_above_its_soft_threshold(sim) -> None:
+    pop = sim.Population(1, sim.EIF_cond_exp_isfa_ista(v_thresh=-50.4, v_reset=-45.0))
+    pop.record("v")
+    sim.run(5.0)
+    assert np.isfinite(pop.get_data().segments[0].analogsignals[0].magnitude).all()
+
+
 def test_a_source_injected_twice_into_a_cell_adds_twice(sim) -> None:
     # pyNN.nest (and pyNN.neuron) connect the source once per inject_into: overlapping
     # views give the overlap twice the current. It was given once.
