@@ -13,7 +13,12 @@ seconds are the steadier figure) and the mean rate of the targets.
 from __future__ import annotations
 
 import argparse
-import time
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from stages import timed_run  # noqa: E402
 
 TYPES = {
     "StaticSynapse": lambda sim, w: sim.StaticSynapse(weight=w),
@@ -35,11 +40,7 @@ def run_one(sim: object, name: str, n_pre: int, n_post: int, t_stop: float) -> t
         syn = prj.synapse_type
         prj.initialize(a=syn.parameter_space["n"], u=syn.parameter_space["U"])
     cells.record("spikes")
-    wall, cpu = time.perf_counter(), time.process_time()
-    sim.run(t_stop)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    count = sum(len(st) for st in cells.get_data().segments[0].spiketrains)
-    sim.end()
+    wall, cpu, count = timed_run(sim, t_stop, cells)
     return wall, cpu, count / n_post / (t_stop / 1000.0)
 
 

@@ -12,9 +12,14 @@ seconds are the steadier figure), the spikes sent and the mean rate.
 from __future__ import annotations
 
 import argparse
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from stages import timed_run  # noqa: E402
 
 TYPES = {
     "SpikeSourcePoisson": lambda sim, rate: sim.SpikeSourcePoisson(rate=rate),
@@ -29,11 +34,7 @@ def run_one(sim: object, name: str, n: int, rate: float, t_stop: float) -> tuple
     sim.setup(timestep=0.1)
     pop = sim.Population(n, TYPES[name](sim, rate))
     pop.record("spikes")
-    wall, cpu = time.perf_counter(), time.process_time()
-    sim.run(t_stop)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    count = sum(len(st) for st in pop.get_data().segments[0].spiketrains)
-    sim.end()
+    wall, cpu, count = timed_run(sim, t_stop, pop)
     return wall, cpu, count, count / n / (t_stop / 1000.0)
 
 

@@ -32,6 +32,17 @@ class Clock:
         return sum(r[1] for r in rows), sum(r[2] for r in rows)
 
 
+def timed_run(sim: object, t_stop: float, recorded: object) -> tuple[float, float, int]:
+    """``sim.run(t_stop)``, then ``sim.end()``: (wall s, CPU s of the run, spikes that
+    population ``recorded`` recorded)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    sim.run(t_stop)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    count = sum(len(st) for st in recorded.get_data().segments[0].spiketrains)
+    sim.end()
+    return wall, cpu, count
+
+
 def peak_mib() -> float:
     """Peak resident memory of this process so far (MiB): VmHWM, which, unlike getrusage's
     maxrss, does not carry over the parent's peak into a freshly started process."""
