@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -329,6 +330,32 @@ def more_pes(plan: list[int], pieces: list[int], loads: list[float],
     new = [max(1, min(cap, int(piece * margin / load))) if load > 1.0 else cap
            for cap, piece, load in zip(plan, pieces, loads, strict=True)]
     return new if new != plan else None
+
+
+#: Runs at most, with ``per_core="fit"``, to find units per PE that keep the 1 ms tick.
+MAX_PASSES = 4
+
+
+def fit_first_batch(run_batch: Callable[[list[int]], dict], plan: list[int],
+                    per_core: str | int, describe: Callable[[dict], dict]
+                    ) -> tuple[dict, list[int], list[dict]]:
+    """Run the first batch with ``plan`` (units per PE per layer) and, with ``per_core ==
+    "fit"``, again with more PEs for every layer whose busiest PE overran the timer tick
+    (:func:`more_pes`), :data:`MAX_PASSES` runs at most.
+
+    ``run_batch(plan)`` returns a run with ``pieces`` and ``loads`` per layer;
+    ``describe(run)`` what is kept of each pass. Returns the last run, its plan and the
+    passes described.
+    """
+    passes = []
+    while True:
+        run = run_batch(plan)
+        passes.append(describe(run))
+        plan_next = (more_pes(plan, [max(p) for p in run["pieces"]], run["loads"])
+                     if per_core == "fit" and len(passes) < MAX_PASSES else None)
+        if plan_next is None:
+            return run, plan, passes
+        plan = plan_next
 
 
 # -- batches of copies ----------------------------------------------------------------------

@@ -45,8 +45,8 @@ from models.deploy import (
     combine_costs,
     compare_layers,
     cost_figures,
+    fit_first_batch,
     load_model_file,
-    more_pes,
     per_copy_chip,
     plan_units_per_pe,
     reference_layers,
@@ -57,8 +57,6 @@ from models.egru_gesture.data import CONFIGS, split_test
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_WEIGHTS = (HERE / "weights" / "full" / "egru_gesture.npz",)
-#: Runs at most, with ``--per-core fit``, to find units per PE that keep the 1 ms tick.
-MAX_PASSES = 4
 
 
 def recordings(meta: dict, path: Path, n: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -136,17 +134,11 @@ def deploy_file(path: str | Path, samples: int | None = None, batch: int = 50,
     plan = plan_units_per_pe(arrays, len(hidden), per_core, budget)
     n = len(labels)
     starts = list(range(0, n, batch))
-    passes, runs = [], []
-    while True:
-        run = emulate_batch(sim, arrays, frames[: batch], plan, hidden)
-        passes.append({"units_per_pe": [sorted(set(p)) for p in run["pieces"]],
-                       "max_pe_load_per_layer": run["loads"], "seconds": run["seconds"]})
-        plan_next = (more_pes(plan, [max(p) for p in run["pieces"]], run["loads"])
-                     if per_core == "fit" and len(passes) < MAX_PASSES else None)
-        if plan_next is None:
-            break
-        plan = plan_next
-    runs.append(run)
+    run, plan, passes = fit_first_batch(
+        lambda p: emulate_batch(sim, arrays, frames[: batch], p, hidden), plan, per_core,
+        lambda r: {"units_per_pe": [sorted(set(p)) for p in r["pieces"]],
+                   "max_pe_load_per_layer": r["loads"], "seconds": r["seconds"]})
+    runs = [run]
     for start in starts[1:]:
         if progress:
             print(f"  {start} of {n} recordings done", flush=True)

@@ -47,8 +47,8 @@ from models.deploy import (
     combine_costs,
     compare_layers,
     cost_figures,
+    fit_first_batch,
     load_model_file,
-    more_pes,
     per_copy_chip,
     plan_units_per_pe,
     reference_layers,
@@ -63,8 +63,6 @@ DEFAULT_WEIGHTS = tuple(FULL / f"egru_{n}.npz" for n in ("dense", "pruned80", "p
                                                          "pruned95"))
 #: Perplexity on the emulator must agree with the reference within this relative difference.
 TOLERANCE = 0.01
-#: Runs at most, with ``--per-core fit``, to find units per PE that keep the 1 ms tick.
-MAX_PASSES = 4
 #: Characters of the test split (Hamlet, A Midsummer Night's Dream, Henry V, Lucrece).
 TEST_CHARS = 509_138
 #: Bytes of one entry of a spike source's schedule in its PE's SRAM (mapping/memory.py).
@@ -158,16 +156,10 @@ def deploy_file(path: str | Path, chars: int = 2000, offset: int = 0, segments: 
     for row in x:
         check_source_fits(row, vocabulary, budget)
     plan = plan_units_per_pe(arrays, len(hidden), per_core, budget)
-    passes = []
-    while True:
-        run = emulate(sim, arrays, vocabulary, x[:batch], plan, progress)
-        passes.append({"units_per_pe": run["pieces"], "max_pe_load_per_layer": run["loads"],
-                       "egru_pes": run["chip"]["egru_pes"], "seconds": run["seconds"]})
-        plan_next = (more_pes(plan, [max(p) for p in run["pieces"]], run["loads"])
-                     if per_core == "fit" and len(passes) < MAX_PASSES else None)
-        if plan_next is None:
-            break
-        plan = plan_next
+    run, plan, passes = fit_first_batch(
+        lambda p: emulate(sim, arrays, vocabulary, x[:batch], p, progress), plan, per_core,
+        lambda r: {"units_per_pe": r["pieces"], "max_pe_load_per_layer": r["loads"],
+                   "egru_pes": r["chip"]["egru_pes"], "seconds": r["seconds"]})
     clock = Stopwatch()
     totals = {"nll": 0.0, "ref_nll": 0.0, "layers": None, "costs": [], "seconds": 0.0}
     backend = ""

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from models.deploy import (
+    MAX_PASSES,
     PIECE_SRAM_BYTES,
     UNIT_SRAM_BYTES,
     WeightFileError,
+    fit_first_batch,
     load_model_file,
     more_pes,
     plan_units_per_pe,
@@ -123,6 +125,31 @@ def test_plan_and_more_pes():
         plan_units_per_pe(arrays, 2, "many", 96 * 1024)
     assert more_pes([128, 128], [128, 128], [0.5, 0.9]) is None
     assert more_pes([128, 128], [128, 64], [0.5, 1.2]) == [128, 48]
+
+
+def _fake_runs(loads_by_pass: list[list[float]]):
+    """A run_batch whose busiest PE per layer has the given loads, pass after pass."""
+    plans = []
+
+    def run_batch(plan):
+        plans.append(list(plan))
+        return {"pieces": [[cap] for cap in plan], "loads": loads_by_pass[len(plans) - 1]}
+    return run_batch, plans
+
+
+def test_fit_reruns_the_first_batch_until_no_pe_overruns():
+    run_batch, plans = _fake_runs([[2.0, 0.5], [1.0, 0.5]])
+    run, plan, passes = fit_first_batch(run_batch, [100, 100], "fit", lambda r: r["loads"])
+    assert plans == [[100, 100], [45, 100]] and plan == [45, 100]
+    assert run["pieces"] == [[45], [100]] and passes == [[2.0, 0.5], [1.0, 0.5]]
+
+
+def test_fit_stops_after_max_passes_and_other_plans_run_once():
+    run_batch, plans = _fake_runs([[2.0]] * MAX_PASSES)
+    _, plan, passes = fit_first_batch(run_batch, [1000], "fit", lambda r: r["loads"])
+    assert len(plans) == len(passes) == MAX_PASSES and plan == plans[-1]
+    run_batch, plans = _fake_runs([[2.0]])
+    assert fit_first_batch(run_batch, [1000], "memory", lambda r: 0)[1:] == ([1000], [0])
 
 
 def test_shipped_weights_deploy_without_torch(monkeypatch):
