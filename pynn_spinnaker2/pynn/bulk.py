@@ -147,15 +147,21 @@ def _fixed_number_pre(connector: pc.FixedNumberPreConnector, projection: object
             sources = connector._rng_uniform_int_exclude(n, n_pre, i)
         else:
             allowed = all_cells[all_cells != i] if exclude_self else all_cells
-            full_sets, remainder = divmod(int(n), allowed.size)
-            sets = [allowed] * full_sets
-            if remainder > 0:
-                sets.append(rng.permutation(allowed)[:remainder])
-            sources = np.hstack(sets) if sets else np.zeros(0, np.int64)
+            sources = _whole_sets(rng, int(n), allowed)
         per_col.append(np.asarray(sources, np.int64))
     cols = np.repeat(np.arange(n_post), [s.size for s in per_col])
     pre = np.concatenate(per_col) if per_col else np.zeros(0, np.int64)
     return _finish(connector, projection, pre, cols, space)
+
+
+def _whole_sets(rng: object, n: int, allowed: np.ndarray) -> np.ndarray:
+    """``n`` cells of ``allowed`` without replacement, as PyNN's fixed-number connectors draw
+    them: every cell once per whole set, then a random part of one more set."""
+    full_sets, remainder = divmod(n, allowed.size)
+    sets = [allowed] * full_sets
+    if remainder > 0:
+        sets.append(rng.permutation(allowed)[:remainder])
+    return np.hstack(sets) if sets else np.zeros(0, np.int64)
 
 
 def _fixed_number_post(connector: pc.FixedNumberPostConnector, projection: object
@@ -182,11 +188,7 @@ def _fixed_number_post(connector: pc.FixedNumberPostConnector, projection: objec
                     t = rng.next(n, "uniform_int", {"low": 0, "high": n_post}, mask=None)
             else:
                 allowed = all_cells[all_cells != source_index] if exclude_self else all_cells
-                full_sets, remainder = divmod(int(n), allowed.size)
-                sets = [allowed] * full_sets
-                if remainder > 0:
-                    sets.append(rng.permutation(allowed)[:remainder])
-                t = np.hstack(sets) if sets else np.zeros(0, np.int64)
+                t = _whole_sets(rng, int(n), allowed)
             per_source.append(np.asarray(t, np.int64))
         targets = np.concatenate(per_source) if per_source else np.zeros(0, np.int64)
         sources = np.repeat(np.arange(n_pre), [t.size for t in per_source])
