@@ -100,14 +100,19 @@ class SpikeSourcePoissonRefractory(cells.SpikeSourcePoissonRefractory):
 SUPPORTED_CELLS = sorted(CELL_MODELS)
 
 
-def _unsupported_cell(base: type) -> type:
+def _refused(base: type, message: str) -> type:
+    """PyNN's ``base``, importable under its name, raising NotImplementedError(message) when
+    it is instantiated."""
     def __init__(self, *args: object, **kwargs: object) -> None:
-        raise NotImplementedError(
-            f"{base.__name__} is not supported by pyNN.spinnaker2; supported cell types are "
-            f"{', '.join(SUPPORTED_CELLS)}")
+        raise NotImplementedError(message)
 
     return type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__,
                                          "translations": {}})
+
+
+def _unsupported_cell(base: type) -> type:
+    return _refused(base, f"{base.__name__} is not supported by pyNN.spinnaker2; supported "
+                          f"cell types are {', '.join(SUPPORTED_CELLS)}")
 
 
 IF_cond_exp_gsfa_grr = _unsupported_cell(cells.IF_cond_exp_gsfa_grr)
@@ -119,17 +124,13 @@ SpikeSourceInhGamma = _unsupported_cell(cells.SpikeSourceInhGamma)
 def _unsupported_component(base: type) -> type:
     """PyNN's composed cell types (``PointNeuron`` of a neuron component and named
     postsynaptic responses) are refused at their first component."""
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        raise NotImplementedError(
-            f"{base.__name__}: composed cell types (PointNeuron with LIF/AdExp and "
-            f"postsynaptic-response components) are not supported by pyNN.spinnaker2, whose "
-            f"cores run one fixed kernel per standard cell type; use the equivalent standard "
-            f"type (PointNeuron(LIF, two CurrExpPostSynapticResponse) is IF_curr_exp, with "
-            f"two CondExpPostSynapticResponse IF_cond_exp); supported cell types are "
-            f"{', '.join(SUPPORTED_CELLS)}")
-
-    return type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__,
-                                         "translations": {}})
+    return _refused(
+        base, f"{base.__name__}: composed cell types (PointNeuron with LIF/AdExp and "
+              f"postsynaptic-response components) are not supported by pyNN.spinnaker2, "
+              f"whose cores run one fixed kernel per standard cell type; use the equivalent "
+              f"standard type (PointNeuron(LIF, two CurrExpPostSynapticResponse) is "
+              f"IF_curr_exp, with two CondExpPostSynapticResponse IF_cond_exp); supported "
+              f"cell types are {', '.join(SUPPORTED_CELLS)}")
 
 
 PointNeuron = _unsupported_component(cells.PointNeuron)
@@ -289,12 +290,8 @@ def _unsupported_synapse(base: type, alternative: str = "use StaticSynapse, "
                          "TsodyksMarkramSynapse, StochasticTsodyksMarkramSynapse, "
                          "MultiQuantalSynapse, SimpleStochasticSynapse or STDPMechanism"
                          ) -> type:
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        raise NotImplementedError(
-            f"{base.__name__} is not supported by pyNN.spinnaker2; {alternative}")
-
-    return type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__,
-                                         "translations": {}})
+    return _refused(base, f"{base.__name__} is not supported by pyNN.spinnaker2; "
+                          f"{alternative}")
 
 
 ElectricalSynapse = _unsupported_synapse(synapses.ElectricalSynapse)
