@@ -110,9 +110,10 @@ def check_gamma(network: object) -> None:
 
 
 def check_refractory(network: object) -> None:
-    """Raise a NetworkError for a SpikeSourcePoissonRefractory the core cannot draw: rate and
-    tau_refrac >= 0, and the mean interval 1000 / rate at least the dead time on the grid
-    plus one step (the firing probability per live step must not exceed 1)."""
+    """Raise a NetworkError for a SpikeSourcePoissonRefractory the core cannot draw: the
+    mean interval 1000 / rate must be at least the dead time on the grid plus one step (the
+    firing probability per live step must not exceed 1). Negative rates and dead times are
+    refused before, with every cell type's ranges (``network.validate``)."""
     dt = network.timestep
     defaults = SPIKE_SOURCE_POISSON_REFRACTORY.defaults
     for pop in network.populations:
@@ -120,9 +121,6 @@ def check_refractory(network: object) -> None:
             continue
         rate = np.asarray(pop.params.get("rate", defaults["rate"]), dtype=float)
         tau = np.asarray(pop.params.get("tau_refrac", defaults["tau_refrac"]), dtype=float)
-        if np.any(rate < 0) or np.any(tau < 0):
-            raise NetworkError(f"population {pop.label!r} (SpikeSourcePoissonRefractory): "
-                               f"rate and tau_refrac must be >= 0")
         rate, tau = np.broadcast_arrays(rate, tau)
         shortest = (dead_steps(tau, dt) + 1) * dt
         too_fast = rate * shortest > 1000.0 * (1 + 1e-9)
