@@ -226,7 +226,7 @@ def export_nir(path: str | Path | None = None, dt: float | None = None) -> nir.N
         A population, projection or current source NIR cannot describe.
     """
     from ..pynn import simulator
-    from ..pynn.compile import build_network
+    from ..pynn.build import build_network
     from .nir_export import network_to_nir
 
     network: Network = build_network(simulator.state)

@@ -64,7 +64,7 @@ def save_network(path: str | Path, compress: bool = True) -> Path:
     compress
         zlib-compress the array data (smaller, slower to write; loading reads either).
     """
-    from .compile import build_network
+    from .build import build_network
 
     return save(validate(build_network(simulator.state)), path, compress=compress)
 
