@@ -10,7 +10,7 @@ import numpy as np
 
 from .activity import build_activity
 from .constants import DEFAULT_CONSTANTS, CostConstants
-from .model import CostReport, estimate
+from .pricing import CostReport, estimate
 
 
 def _si(value: float, unit: str) -> str:

@@ -32,7 +32,7 @@ from lxml import etree
 
 from ..errors import FormatError
 from ..machine import Machine
-from .model import (
+from .spec import (
     FORMAT_VERSION,
     CurrentSourceSpec,
     Network,
