@@ -97,7 +97,7 @@ class ProjectionSpec:
         Per-synapse parameters of the synapse type beyond weight and delay (``U``,
         ``tau_rec``, ``tau_facil`` for ``TsodyksMarkramSynapse``; ``U``, ``n``, ``tau_rec``,
         ``tau_facil`` and, optionally, the initial state ``a`` and ``u`` for
-        ``MultiQuantalSynapse``; see ``network.validate.SYNAPSE_PARAMS``).
+        ``MultiQuantalSynapse``; see ``pynn_spinnaker2.synapses.SYNAPSE_TYPES``).
     """
 
     label: str

@@ -6,21 +6,11 @@ import numpy as np
 
 from ..cells import CELL_MODELS
 from ..errors import NetworkError
-from ..synapses.stdp import STDP_PARAMS, STDP_RULES
+from ..synapses import SYNAPSE_TYPES, quantal_synapses
 from .spec import Network, PopulationSpec, ProjectionSpec
 
-#: Synapse types the cores implement -> their per-synapse parameters besides weight, delay.
-SYNAPSE_PARAMS = {"StaticSynapse": (), "TsodyksMarkramSynapse": ("U", "tau_rec", "tau_facil"),
-                  "SimpleStochasticSynapse": ("p",), **{name: STDP_PARAMS for name in STDP_RULES},
-                  "StochasticTsodyksMarkramSynapse": ("U", "tau_rec", "tau_facil"),
-                  "MultiQuantalSynapse": ("U", "n", "tau_rec", "tau_facil")}
-#: Per-synapse initial state a synapse type may carry besides its parameters (absent: the
-#: default, for MultiQuantalSynapse a = n full sites and u = U).
-SYNAPSE_STATE = {"MultiQuantalSynapse": ("a", "u")}
 #: Synapse types whose release sites the target core draws (image region ``synapse_quantal``).
-QUANTAL_SYNAPSES = ("StochasticTsodyksMarkramSynapse", "MultiQuantalSynapse")
-#: Most release sites of a MultiQuantalSynapse (16-bit counts in its synaptic record).
-MAX_SITES = 65535
+QUANTAL_SYNAPSES = quantal_synapses()
 
 #: Largest delay, in time steps, the synaptic word can hold (12 bits).
 MAX_DELAY_STEPS = 4095
@@ -148,27 +138,16 @@ def _check_projection(proj: ProjectionSpec, pops: dict[str, PopulationSpec],
         raise NetworkError(f"projection {proj.label!r}: receptor type {proj.receptor!r} does "
                            f"not exist on {post.label!r} ({post.model}); use one of "
                            f"{list(model.receptors)}")
-    if proj.synapse not in SYNAPSE_PARAMS:
+    synapse = SYNAPSE_TYPES.get(proj.synapse)
+    if synapse is None:
         raise NotImplementedError(f"projection {proj.label!r}: synapse type {proj.synapse!r} "
-                                  f"is not supported; use one of {sorted(SYNAPSE_PARAMS)}")
-    required = set(SYNAPSE_PARAMS[proj.synapse])
-    if not required <= set(proj.params) <= required | set(SYNAPSE_STATE.get(proj.synapse, ())):
+                                  f"is not supported; use one of {sorted(SYNAPSE_TYPES)}")
+    required = set(synapse.params)
+    if not required <= set(proj.params) <= required | set(synapse.state):
         raise NetworkError(f"projection {proj.label!r}: a {proj.synapse} needs the per-synapse "
-                           f"parameters {list(SYNAPSE_PARAMS[proj.synapse])}, got "
-                           f"{sorted(proj.params)}")
-    if proj.synapse in QUANTAL_SYNAPSES and len(proj):
-        _check_quantal(proj)
-    if proj.synapse == "TsodyksMarkramSynapse" and len(proj):
-        u, rec, fac = proj.params["U"], proj.params["tau_rec"], proj.params["tau_facil"]
-        if np.any((u <= 0) | (u > 1)) or np.any(rec <= 0) or np.any(fac < 0):
-            raise NetworkError(f"projection {proj.label!r}: TsodyksMarkramSynapse needs "
-                               f"0 < U <= 1, tau_rec > 0 and tau_facil >= 0")
-    if proj.synapse in STDP_RULES and len(proj):
-        _check_stdp(proj)
-    if proj.synapse == "SimpleStochasticSynapse" and len(proj) and (
-            np.any(proj.params["p"] < 0) or np.any(proj.params["p"] > 1)):
-        raise NetworkError(f"projection {proj.label!r}: SimpleStochasticSynapse needs "
-                           f"0 <= p <= 1 (the probability of transmitting a spike)")
+                           f"parameters {list(synapse.params)}, got {sorted(proj.params)}")
+    if synapse.check is not None and len(proj):
+        synapse.check(proj.label, proj.params)
     n = proj.pre_idx.size
     columns = {"post_idx": proj.post_idx, "weight": proj.weight, "delay": proj.delay,
                **proj.params}
@@ -206,43 +185,6 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     """A constant (zero-stride) array as its one value, so checks cost nothing."""
     values = np.asarray(values)
     return values[:1] if values.ndim == 1 and values.strides == (0,) else values
-
-
-def _check_quantal(proj: ProjectionSpec) -> None:
-    """StochasticTsodyksMarkramSynapse / MultiQuantalSynapse parameters, as NEST checks them
-    (``stochastic_stp_synapse``, ``quantal_stp_synapse``), and the site counts the synaptic
-    record holds."""
-    p = proj.params
-    u, rec, fac = (np.asarray(p[k], float) for k in ("U", "tau_rec", "tau_facil"))
-    if np.any(~((u >= 0) & (u <= 1))) or np.any(~(rec > 0)) or np.any(~(fac >= 0)):
-        raise NetworkError(f"projection {proj.label!r}: {proj.synapse} needs 0 <= U <= 1, "
-                           f"tau_rec > 0 and tau_facil >= 0")
-    n = np.asarray(p.get("n", 1), float)
-    if np.any(~((n >= 1) & (n <= MAX_SITES))) or np.any(n != np.round(n)):
-        raise NetworkError(f"projection {proj.label!r}: {proj.synapse} needs a whole number "
-                           f"of release sites 1 <= n <= {MAX_SITES}, got "
-                           f"{np.unique(n[(n < 1) | (n > MAX_SITES) | (n != np.round(n))])[:3]}")
-    if "a" in p:
-        a = np.asarray(p["a"], float)
-        if np.any(~((a >= 0) & (a <= n))) or np.any(a != np.round(a)):
-            raise NetworkError(f"projection {proj.label!r}: the initial number of full "
-                               f"release sites a must be a whole number 0 <= a <= n; set it "
-                               f"with Projection.initialize(a=...)")
-    if "u" in p and np.any(~((np.asarray(p["u"], float) >= 0) & (p["u"] <= 1))):
-        raise NetworkError(f"projection {proj.label!r}: the initial release probability u "
-                           f"must be in [0, 1]; set it with Projection.initialize(u=...)")
-
-
-def _check_stdp(proj: ProjectionSpec) -> None:
-    p = proj.params
-    if np.any(p["tau_plus"] <= 0) or np.any(p["tau_minus"] <= 0):
-        raise NetworkError(f"projection {proj.label!r}: STDP needs tau_plus > 0 and "
-                           f"tau_minus > 0 ms")
-    if np.any(p["A_plus"] < 0) or np.any(p["A_minus"] < 0):
-        raise NetworkError(f"projection {proj.label!r}: STDP amplitudes A_plus and A_minus "
-                           f"must be >= 0 (the sign of the change is the rule's)")
-    if np.any(p["w_min"] > p["w_max"]):
-        raise NetworkError(f"projection {proj.label!r}: STDP needs w_min <= w_max")
 
 
 def _check_indices(idx: np.ndarray, size: int, what: str, label: str) -> None:

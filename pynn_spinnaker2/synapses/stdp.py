@@ -28,6 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import NetworkError
+from .types import SynapseType, finite, register
+
 #: Synapse type names in the Network (``ProjectionSpec.synapse``) -> weight-dependence code.
 STDP_RULES = {
     "STDP:SpikePairRule:AdditiveWeightDependence": 1,
@@ -104,3 +107,21 @@ def reference_weights(pre: np.ndarray, post: np.ndarray, delay: float, w0: float
         out.append(w)
         t_last = t
     return np.array(out)
+
+
+def check(label: str, params: dict[str, np.ndarray]) -> None:
+    """Positive time constants, non-negative amplitudes, w_min <= w_max."""
+    finite(label, "STDP", params)
+    p = params
+    if np.any(p["tau_plus"] <= 0) or np.any(p["tau_minus"] <= 0):
+        raise NetworkError(f"projection {label!r}: STDP needs tau_plus > 0 and "
+                           f"tau_minus > 0 ms")
+    if np.any(p["A_plus"] < 0) or np.any(p["A_minus"] < 0):
+        raise NetworkError(f"projection {label!r}: STDP amplitudes A_plus and A_minus "
+                           f"must be >= 0 (the sign of the change is the rule's)")
+    if np.any(p["w_min"] > p["w_max"]):
+        raise NetworkError(f"projection {label!r}: STDP needs w_min <= w_max")
+
+
+for _name in STDP_RULES:
+    register(SynapseType(_name, STDP_PARAMS, row_extension="plasticity", check=check))

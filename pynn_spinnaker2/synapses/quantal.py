@@ -1,0 +1,49 @@
+"""MultiQuantalSynapse (NEST's ``quantal_stp_synapse``) and StochasticTsodyksMarkramSynapse
+(PyNN's ``stochastic_stp_synapse``, one release site): release sites drawn by the target
+core, their state in the ``quantal`` extension of the synaptic rows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import NetworkError
+from .types import SynapseType, finite, register
+
+#: Most release sites of a MultiQuantalSynapse (16-bit counts in its synaptic record).
+MAX_SITES = 65535
+
+
+def check(label: str, params: dict[str, np.ndarray], synapse: str = "MultiQuantalSynapse"
+          ) -> None:
+    """The parameters as NEST checks them, and the site counts the synaptic record holds."""
+    finite(label, synapse, params)
+    u, rec, fac = (np.asarray(params[k], float) for k in ("U", "tau_rec", "tau_facil"))
+    if np.any(~((u >= 0) & (u <= 1))) or np.any(~(rec > 0)) or np.any(~(fac >= 0)):
+        raise NetworkError(f"projection {label!r}: {synapse} needs 0 <= U <= 1, "
+                           f"tau_rec > 0 and tau_facil >= 0")
+    n = np.asarray(params.get("n", 1), float)
+    if np.any(~((n >= 1) & (n <= MAX_SITES))) or np.any(n != np.round(n)):
+        raise NetworkError(f"projection {label!r}: {synapse} needs a whole number "
+                           f"of release sites 1 <= n <= {MAX_SITES}, got "
+                           f"{np.unique(n[(n < 1) | (n > MAX_SITES) | (n != np.round(n))])[:3]}")
+    if "a" in params:
+        a = np.asarray(params["a"], float)
+        if np.any(~((a >= 0) & (a <= n))) or np.any(a != np.round(a)):
+            raise NetworkError(f"projection {label!r}: the initial number of full "
+                               f"release sites a must be a whole number 0 <= a <= n; set it "
+                               f"with Projection.initialize(a=...)")
+    if "u" in params and np.any(~((np.asarray(params["u"], float) >= 0)
+                                  & (params["u"] <= 1))):
+        raise NetworkError(f"projection {label!r}: the initial release probability u "
+                           f"must be in [0, 1]; set it with Projection.initialize(u=...)")
+
+
+def _check_stochastic_tm(label: str, params: dict[str, np.ndarray]) -> None:
+    check(label, params, "StochasticTsodyksMarkramSynapse")
+
+
+MULTI_QUANTAL = register(SynapseType("MultiQuantalSynapse", ("U", "n", "tau_rec", "tau_facil"),
+                                     state=("a", "u"), row_extension="quantal", check=check))
+STOCHASTIC_TSODYKS_MARKRAM = register(SynapseType(
+    "StochasticTsodyksMarkramSynapse", ("U", "tau_rec", "tau_facil"), row_extension="quantal",
+    check=_check_stochastic_tm))
