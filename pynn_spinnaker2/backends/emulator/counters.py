@@ -74,7 +74,8 @@ class WorkCounter:
                 self.graded[g.lo:g.hi] = True
         self.stepped = np.array([0 if c.kernel in SOURCE_KERNELS else c.n_neurons
                                  for c in image.cores], np.int64)
-        self.reset()
+        # The counts start at :meth:`reset` or :meth:`continue_from`, not here: an activity
+        # recorder touches megabytes, and a load is always followed by one of the two.
 
     def reset(self) -> None:
         """Nothing sent, counted or run."""

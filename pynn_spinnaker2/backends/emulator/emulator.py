@@ -37,6 +37,13 @@ from .synaptic_state import load_synaptic_state
 _NO_SPIKES = np.zeros(0, np.int64)
 
 
+def _decoded(name: str) -> property:
+    """The loaded synapses' array ``name`` (see :class:`~.synapses.Synapses`) as a read-only
+    attribute of the emulator, under the ``syn_`` names it had before the split."""
+    return property(lambda self: getattr(self.syn, name),
+                    doc=f"The loaded synapses' ``{name}`` (:class:`~.synapses.Synapses`).")
+
+
 class Emulator:
     """Runs a :class:`~pynn_spinnaker2.image.MachineImage`.
 
@@ -52,7 +59,7 @@ class Emulator:
         self.groups, self.offsets, self.n_neurons = layout.groups, layout.offsets, layout.n_neurons
         self.core_of, self.ring_slots = layout.core_of, layout.ring_slots
         self.n_receptors = layout.n_receptors
-        self.synaptic = None
+        self.synaptic = None  # no state to hand on to the first load
         self._load(image)
         self.reset()
 
@@ -80,13 +87,12 @@ class Emulator:
         width += self.currents.n + self.currents.targets.size
         self._block_steps = int(np.clip((1 << 20) // max(width, 1), 16, 4096))
 
-    # The decoded synapses, under the names the tests and reports read.
-    syn_ptr = property(lambda self: self.syn.ptr)
-    syn_delay = property(lambda self: self.syn.delay)
-    syn_slot = property(lambda self: self.syn.slot)
-    syn_weight = property(lambda self: self.syn.weight)
-    syn_core = property(lambda self: self.syn.core)
-    syn_dynamic = property(lambda self: self.syn.dynamic)
+    syn_ptr = _decoded("ptr")
+    syn_delay = _decoded("delay")
+    syn_slot = _decoded("slot")
+    syn_weight = _decoded("weight")
+    syn_core = _decoded("core")
+    syn_dynamic = _decoded("dynamic")
 
     @property
     def probes(self) -> dict[tuple[int, str, int], np.ndarray]:
