@@ -22,7 +22,12 @@ ProbeKey = tuple[int, str, int]
 
 
 class Recorder:
-    """What the cores of ``image`` (laid out as ``layout``) record.
+    """What the cores of an image record.
+
+    Parameters
+    ----------
+    image, layout
+        The image (its ``recording`` and ``record_mask`` regions) and its neuron numbering.
 
     Attributes
     ----------
