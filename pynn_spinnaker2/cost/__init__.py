@@ -6,10 +6,10 @@ image it becomes an :class:`Activity` (:func:`build_activity`); :func:`estimate`
 and a per-PE heat map. See ``doc/cost_model.md``.
 """
 
+from ..backends.raw import ActivityRecorder
 from .activity import Activity, build_activity, routes
 from .constants import DEFAULT_CONSTANTS, KERNEL_OPS, Constant, CostConstants, KernelOps
 from .pricing import CostModelError, CostReport, estimate
-from .recorder import ActivityRecorder
 
 __all__ = ["Activity", "ActivityRecorder", "Constant", "CostConstants", "CostModelError",
            "CostReport", "DEFAULT_CONSTANTS", "KERNEL_OPS", "KernelOps", "build_activity",

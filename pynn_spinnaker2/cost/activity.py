@@ -27,8 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..backends.emulator.router import Router
+from ..backends.raw import ActivityRecorder
 from ..image.model import ROW_DTYPE, SYNAPSE_DTYPE, MachineImage
-from .recorder import ActivityRecorder
 
 #: Per-PE counters of an :class:`Activity` (recorded or derived).
 PER_CORE = ("neuron_updates", "packets_sent", "packets_received", "rows_fetched",
@@ -67,8 +68,6 @@ class Routes:
 
 def routes(image: MachineImage) -> Routes:
     """Walk every core's key block through the router tables once."""
-    from ..backends.emulator.router import Router  # the emulator imports this package
-
     router = Router(image)
     where = {(c.chip, c.pe): i for i, c in enumerate(image.cores)}
     chips = sorted({c.chip for c in image.cores})

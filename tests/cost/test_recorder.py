@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pynn_spinnaker2.cost.recorder import RECORDED, ActivityRecorder
+from pynn_spinnaker2.backends.raw import RECORDED, ActivityRecorder
 
 
 class _Counters:

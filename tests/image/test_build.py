@@ -128,11 +128,12 @@ def test_sparse_lookups_and_small_blocks_give_the_same_image(monkeypatch) -> Non
 
 def test_emulator_loads_the_same_synapses_in_small_blocks(monkeypatch) -> None:
     import pynn_spinnaker2.backends.emulator.emulator as emulator
+    import pynn_spinnaker2.backends.emulator.synapses as synapses
 
     network = _network(8)
     image = build_image(network, map_network(network))
     whole = emulator.Emulator(image)
-    monkeypatch.setattr(emulator, "LOAD_BLOCK", 7)
+    monkeypatch.setattr(synapses, "LOAD_BLOCK", 7)
     blocks = emulator.Emulator(image)
     for name in ("syn_ptr", "syn_delay", "syn_slot", "syn_weight", "syn_core", "syn_dynamic"):
         np.testing.assert_array_equal(getattr(whole, name), getattr(blocks, name))

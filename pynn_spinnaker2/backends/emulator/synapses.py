@@ -1,0 +1,227 @@
+"""Decoding the image's synapses: per source neuron, every synapse its packets reach.
+
+Every key block is routed once through the compiled router tables (all together, see
+:mod:`.router`); each (source core, target core) delivery finds its master population table
+entry, whose rows (one per source neuron) point into the target core's synapses. Rows are put
+in source-neuron order and expanded into synapses, so the result is a CSR with no sort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import ImageError
+from ...image.model import DELAY_SHIFT, DYNAMIC_SHIFT, RECEPTOR_SHIFT, MachineImage
+from .layout import Layout
+from .router import Router
+
+#: Synapses decoded per block at load (16 MB of temporaries at most).
+LOAD_BLOCK = 1 << 21
+
+
+@dataclass
+class Synapses:
+    """Every loaded synapse, grouped by source neuron (neuron ``n``'s are ``ptr[n]`` to
+    ``ptr[n + 1]``).
+
+    Parameters
+    ----------
+    ptr
+        CSR pointers, one per global neuron plus one.
+    delay
+        Delay in steps.
+    slot
+        Place in an input ring slot: receptor x neurons + global target neuron.
+    weight
+        float32 weight (plastic synapses change it as they learn).
+    core
+        Target core.
+    dynamic
+        Whether the synapse is short-term plastic (Tsodyks-Markram).
+    fan_out
+        (source neuron, target core, synapses) per non-empty row, in neuron order: the work
+        counters' fan-out.
+    """
+
+    ptr: np.ndarray
+    delay: np.ndarray
+    slot: np.ndarray
+    weight: np.ndarray
+    core: np.ndarray
+    dynamic: np.ndarray
+    fan_out: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def load_synapses(image: MachineImage, layout: Layout
+                  ) -> tuple[Synapses, np.ndarray, np.ndarray]:
+    """The synapses of ``image``, as the cores' packets reach them through the router.
+
+    Returns
+    -------
+    synapses
+        The decoded synapses.
+    idx, base
+        Each synapse's index into the cores' ``synapses`` regions joined end to end, and
+        where each core's region starts there: what the regions parallel to the synapses
+        (see :func:`parallel`) are read through. Large: drop them after loading.
+
+    Raises
+    ------
+    ImageError
+        When a key is routed where no core is loaded, a core has more rows than its source
+        has neurons, or a delay does not fit the input rings.
+    """
+    cores = image.cores
+    pes = image.machine.pes_per_chip
+    sending = np.array([i for i, c in enumerate(cores) if c.n_neurons > 0], np.int64)
+    router = Router(image)
+    keys = np.array([cores[i].key for i in sending], np.int64)
+    router.check_blocks(keys, np.array([cores[i].mask for i in sending], np.int64))
+    chips = np.array([cores[i].chip for i in sending], np.int64).reshape(-1, 2)
+    packet, at, pe = router.deliver_all(keys, chips)
+    core_at = np.full(image.machine.n_chips * pes, -1, np.int64)
+    for i, c in enumerate(cores):
+        core_at[(c.chip[1] * image.machine.width + c.chip[0]) * pes + c.pe] = i
+    d = core_at[(at[:, 1] * image.machine.width + at[:, 0]) * pes + pe]
+    if np.any(d < 0):
+        k = int(np.argmax(d < 0))
+        raise ImageError(f"key {int(keys[packet[k]]):#010x} is routed to "
+                         f"{(tuple(int(v) for v in at[k]), int(pe[k]))}, where no core "
+                         f"is loaded")
+    s = sending[packet]
+    entry, n_rows, row_start = _match_master_tables(cores, keys[packet], d)
+    keep = entry >= 0  # a packet with no synaptic row is dropped, as on the chip
+    s, d, n_rows, row_start = s[keep], d[keep], n_rows[keep], row_start[keep]
+    n_local = np.array([c.n_neurons for c in cores], np.int64)
+    if np.any(n_rows > n_local[s]):
+        k = int(np.argmax(n_rows > n_local[s]))
+        raise ImageError(f"core {cores[d[k]].chip}:{cores[d[k]].pe} has {int(n_rows[k])} "
+                         f"rows for a source core of {int(n_local[s[k]])} neurons")
+    # Rows of every (source, target) pair, ordered by source neuron, then target core.
+    order = np.lexsort((d, s))
+    s, d, n_rows, row_start = s[order], d[order], n_rows[order], row_start[order]
+    rows_all = [c.dram["row_index"] for c in cores]
+    row_base = np.concatenate(([0], np.cumsum([r.size for r in rows_all])))
+    row_index = (np.concatenate(rows_all) if row_base[-1] else np.zeros(0, rows_all[0].dtype)
+                 if rows_all else np.zeros(0))
+    pair = np.repeat(np.arange(s.size), n_rows)
+    local = np.arange(pair.size) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
+    src_neuron = layout.offsets[s[pair]] + local
+    by_neuron = _group(src_neuron, layout.n_neurons)
+    pair, local, src_neuron = pair[by_neuron], local[by_neuron], src_neuron[by_neuron]
+    rows = row_index[row_base[d[pair]] + row_start[pair] + local] if pair.size else (
+        np.zeros(0, dtype=[("start", "<u4"), ("length", "<u4")]))
+    synapses, syn_base = _joined([c.dram["synapses"] for c in cores])
+    lengths = rows["length"].astype(np.int64)
+    total = int(lengths.sum())
+    # Synapse k of row r is synapses[first[r] + k]: a running count that jumps at each
+    # row's first synapse (one array, no temporaries: fresh memory is slow to touch).
+    first = syn_base[d[pair]] + rows["start"].astype(np.int64)
+    nonempty = lengths > 0
+    idx = np.ones(total, np.int64)
+    if total:
+        starts = np.cumsum(lengths) - lengths
+        jump = first[nonempty]
+        idx[starts[nonempty]] = np.r_[jump[0], np.diff(jump) - lengths[nonempty][:-1] + 1]
+        np.cumsum(idx, out=idx)
+    target_core = np.repeat(d[pair], lengths)
+    slot = np.empty(total, np.int64)
+    delay = np.empty(total, np.int64)
+    weight = np.empty(total, np.float32)
+    dynamic = np.empty(total, bool)
+    # Decoded in blocks small enough for their temporaries to be reused, not mapped anew.
+    for a in range(0, total, LOAD_BLOCK):
+        b = min(total, a + LOAD_BLOCK)
+        syn = synapses[idx[a:b]]
+        control = syn["control"]
+        weight[a:b] = syn["weight"]
+        np.take(layout.offsets, target_core[a:b], out=slot[a:b])
+        slot[a:b] += control & 0xFFFF
+        slot[a:b] += ((control >> RECEPTOR_SHIFT) & 0x7).astype(np.int64) * layout.n_neurons
+        np.right_shift(control, DELAY_SHIFT, out=delay[a:b], dtype=np.int64)
+        dynamic[a:b] = (control >> DYNAMIC_SHIFT) & 1
+    if total and (delay.min() < 1 or delay.max() >= layout.ring_slots):
+        raise ImageError(f"synaptic delays {delay.min()}..{delay.max()} steps do not "
+                         f"fit input rings of {layout.ring_slots} slots")
+    counts = np.bincount(src_neuron, weights=lengths, minlength=layout.n_neurons)
+    ptr = np.concatenate(([0], np.cumsum(counts.astype(np.int64))))
+    # Each row is one source neuron's synapses on one target core, in neuron order.
+    fan_out = (src_neuron[nonempty], d[pair][nonempty], lengths[nonempty])
+    return Synapses(ptr, delay, slot, weight, target_core, dynamic, fan_out), idx, syn_base
+
+
+def parallel(image: MachineImage, region: str, idx: np.ndarray, default: object
+             ) -> np.ndarray:
+    """Region ``region`` of every core, parallel to its synapses, at global synapse
+    positions ``idx`` (``default`` where a core's region is empty)."""
+    cores = image.cores
+    parts = [c.dram.get(region) for c in cores]
+    dtype = next((p.dtype for p in parts if p is not None and p.size),
+                 np.asarray(default).dtype)
+    if all(p is None or p.size == 0 for p in parts):
+        return np.full(idx.size, default, dtype)
+    padded = [p if p is not None and p.size else np.full(c.dram["synapses"].size, default,
+                                                         dtype)
+              for p, c in zip(parts, cores, strict=True)]
+    return np.concatenate(padded)[idx]
+
+
+def _match_master_tables(cores: tuple, keys: np.ndarray, target: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(entry, n_rows, row_start) of the first master population table entry of core
+    ``target`` that each key matches (entry -1 where none does)."""
+    tables = [c.sram["master_pop_table"] for c in cores]
+    owner = np.repeat(np.arange(len(tables)), [t.size for t in tables])
+    mpt = np.concatenate(tables) if owner.size else np.zeros(0, tables[0].dtype)
+    position = np.arange(owner.size)
+    best = np.full(keys.size, -1, np.int64)
+    for m in np.unique(mpt["mask"]).tolist():
+        sel = np.flatnonzero(mpt["mask"] == m)
+        code = owner[sel] * (1 << 32) + mpt["key"][sel].astype(np.int64)
+        order = np.argsort(code, kind="stable")
+        code, ids = code[order], position[sel][order]
+        q = target * (1 << 32) + (keys & m)
+        pos = np.minimum(np.searchsorted(code, q), code.size - 1)
+        hit = code[pos] == q
+        cand = np.where(hit, ids[pos], -1)
+        better = (cand >= 0) & ((best < 0) | (cand < best))
+        best = np.where(better, cand, best)
+    safe = np.maximum(best, 0)
+    if mpt.size == 0:
+        return best, np.zeros(keys.size, np.int64), np.zeros(keys.size, np.int64)
+    return (best, mpt["n_rows"][safe].astype(np.int64),
+            mpt["row_start"][safe].astype(np.int64))
+
+
+def _joined(regions: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The regions of every core as one array, and where each starts in it. Regions that are
+    consecutive slices of one buffer (as the image builder lays them out) are used in place;
+    otherwise they are copied together."""
+    starts = np.concatenate(([0], np.cumsum([r.size for r in regions]))).astype(np.int64)
+    base = regions[0].base if regions else None
+    if base is not None and isinstance(base, np.ndarray) and base.dtype == regions[0].dtype \
+            and base.ndim == 1 and all(r.base is base and r.flags.c_contiguous
+                                       for r in regions):
+        origin = base.__array_interface__["data"][0]
+        item = base.dtype.itemsize
+        where = np.array([(r.__array_interface__["data"][0] - origin) // item
+                          for r in regions], np.int64)
+        if np.array_equal(where, starts[:-1]) or regions[0].size == 0:
+            return base, where
+    if not regions:
+        return np.zeros(0), starts
+    return np.concatenate(regions), starts
+
+
+def _group(keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """Stable grouping permutation of integer ``keys`` in [0, n_keys): a counting sort
+    (scipy's sparse transpose)."""
+    import scipy.sparse as sp
+
+    n = keys.size
+    index = np.int32 if max(n, n_keys) < 2**31 - 1 else np.int64
+    matrix = sp.csr_matrix((np.arange(n, dtype=index), keys.astype(index),
+                            np.arange(n + 1, dtype=index)), shape=(n, max(n_keys, 1)))
+    return matrix.tocsc().data.astype(np.int64)
