@@ -1,27 +1,33 @@
-"""Cell types the chip runs: one module per type (parameters, memory layout, reference step)."""
+"""Cell types the chip runs: one module per type, each registering one :class:`CellModel`
+(parameters, memory layout, float32 kernel, float64 reference step, cost of an update).
 
-from . import izhikevich, lif_cond_exp, lif_curr_delta, lif_curr_exp
-from .adexp import EIF_COND_ALPHA, EIF_COND_EXP
-from .base import RECEPTOR_INDEX, CellModel
-from .egru import MODEL as EGRU
-from .graded_source import GRADED_SOURCE_ARRAY
-from .lif_alpha import IF_COND_ALPHA, IF_CURR_ALPHA
-from .nir_cuba import MODELS as NIR_MODELS
-from .renewal_sources import SPIKE_SOURCE_GAMMA, SPIKE_SOURCE_POISSON_REFRACTORY
-from .spike_sources import SPIKE_SOURCE_ARRAY, SPIKE_SOURCE_POISSON
+Importing this package imports every cell module, so the tables of :mod:`.registry` are
+complete once it is imported; :func:`register` adds a type.
+"""
 
-#: PyNN cell type name -> :class:`CellModel`.
-CELL_MODELS: dict[str, CellModel] = {
-    m.name: m
-    for m in (lif_curr_exp.MODEL, lif_curr_delta.MODEL, lif_cond_exp.MODEL, IF_CURR_ALPHA,
-              IF_COND_ALPHA, izhikevich.MODEL, EIF_COND_EXP, EIF_COND_ALPHA,
-              SPIKE_SOURCE_ARRAY, SPIKE_SOURCE_POISSON)
-}
-# The EGRU and its graded input (graded events: float32 payloads on the packets).
-CELL_MODELS.update({m.name: m for m in (EGRU, GRADED_SOURCE_ARRAY)})
-# Renewal sources drawn on the core (a state per neuron: sub-events due, dead steps left).
-CELL_MODELS.update({m.name: m for m in (SPIKE_SOURCE_GAMMA, SPIKE_SOURCE_POISSON_REFRACTORY)})
-# The NIR neuron family (LIF, CubaLIF, IF, LI, CubaLI, I, Threshold), one kernel.
-CELL_MODELS.update(NIR_MODELS)
+# The cell modules are imported for their register() calls.
+from . import (  # noqa: F401
+    adexp,
+    egru,
+    graded_source,
+    izhikevich,
+    lif_alpha,
+    lif_cond_exp,
+    lif_curr_delta,
+    lif_curr_exp,
+    nir_cuba,
+    renewal_sources,
+    spike_sources,
+)
+from .base import RECEPTOR_INDEX, CellModel, KernelOps, pynn_defaults
+from .registry import (
+    CELL_MODELS,
+    KERNEL_OPS,
+    NEURON_KERNELS,
+    SOURCE_GENERATORS,
+    register,
+    unregister,
+)
 
-__all__ = ["CELL_MODELS", "RECEPTOR_INDEX", "CellModel"]
+__all__ = ["CELL_MODELS", "KERNEL_OPS", "NEURON_KERNELS", "RECEPTOR_INDEX", "SOURCE_GENERATORS",
+           "CellModel", "KernelOps", "pynn_defaults", "register", "unregister"]

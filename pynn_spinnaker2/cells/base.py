@@ -1,6 +1,6 @@
 """What every cell type module provides: the PyNN-facing description, the memory layout of
-its neuron region, and a float64 reference step the emulator's float32 kernel is tested
-against."""
+its neuron region, the float32 kernel the emulator runs, a float64 reference step the kernel
+is tested against, and the kernel's operation count for the cost model."""
 
 from __future__ import annotations
 
@@ -13,6 +13,35 @@ import numpy as np
 RECEPTOR_INDEX = {"excitatory": 0, "inhibitory": 1,
                   # EGRU gates (cells/egru.py): their own ring rows on EGRU cores
                   "update": 0, "reset": 1, "candidate": 2, "candidate_recurrent": 3}
+
+
+@dataclass(frozen=True)
+class KernelOps:
+    """Arithmetic of one neuron update of a kernel, counted by reading the kernel's code.
+
+    Loads and stores are not listed: they follow from the core's parameter and state record
+    sizes in the image (one word loaded per parameter and state word and per receptor's input,
+    one stored per state word and per cleared input).
+
+    Parameters
+    ----------
+    single
+        Single-cycle operations (float add/sub/mul/compare, integer ALU).
+    div
+        Float divisions (``VDIV``).
+    exp
+        Exponentials (sigmoid, tanh and exp all go through the exp accelerator).
+    rng
+        Random numbers drawn.
+    branches
+        Taken-or-not branches (refractory test, threshold test, loop).
+    """
+
+    single: int
+    div: int = 0
+    exp: int = 0
+    rng: int = 0
+    branches: int = 3
 
 
 @dataclass(frozen=True)
@@ -48,6 +77,21 @@ class CellModel:
         True for spike sources (no inputs, no state to integrate).
     default_max_per_core
         Neurons per PE when the user sets no limit.
+    weight_units
+        Unit of a synaptic weight onto this cell type.
+    conductance_based
+        True when weights are conductances (PyNN's flag of the same name).
+    extra
+        Hooks of the later pipeline stages, by name: ``check`` (one population),
+        ``check_network``, ``derived_params``, ``regions``, ``graded``, ``nir_type``...
+    kernel_step
+        The float32 kernel, ``(params, state, inputs, i_inj) -> spiked`` or ``(spiked,
+        values)`` for graded events; None for sources, which the emulator generates itself.
+    ops
+        Arithmetic of one neuron update of the kernel, for the cost model.
+    block_source
+        For sources with a state: ``(rng, params, state, lo, first, n) -> (pointers,
+        neurons)``, the spikes of a block of steps (see :mod:`.renewal_sources`).
     """
 
     name: str
@@ -67,6 +111,9 @@ class CellModel:
     weight_units: str = "nA"
     conductance_based: bool = False
     extra: dict[str, object] = field(default_factory=dict)
+    kernel_step: Callable[..., object] | None = None
+    ops: KernelOps | None = None
+    block_source: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None
 
     def bytes_per_neuron(self) -> int:
         """SRAM bytes of parameters plus state for one neuron."""
@@ -89,3 +136,31 @@ def structured(dtype: np.dtype, n: int, **columns: np.ndarray) -> np.ndarray:
     for name, values in columns.items():
         out[name] = values
     return out
+
+
+def pynn_defaults(name: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Default parameters and initial values of PyNN's standard cell type ``name``.
+
+    Read from ``pyNN.standardmodels.cells`` so that they cannot drift from PyNN's. A sequence
+    default (``spike_times``) becomes 0.0: spike times travel beside the parameters, but the
+    image builder fills every parameter column with a number.
+
+    Parameters
+    ----------
+    name
+        PyNN class name (``IF_curr_exp``).
+
+    Returns
+    -------
+    tuple of dict
+        ``(default_parameters, default_initial_values)``, plain floats.
+    """
+    from pyNN.standardmodels import cells
+
+    cls = getattr(cells, name)
+
+    def number(value: object) -> float:
+        return float(value) if np.isscalar(value) else 0.0
+
+    return ({k: number(v) for k, v in cls.default_parameters.items()},
+            {k: number(v) for k, v in cls.default_initial_values.items()})

@@ -35,7 +35,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NetworkError
-from .base import CellModel, f32, structured
+from .base import CellModel, KernelOps, f32, structured
+from .registry import register
 
 #: Receptor types of an EGRU population, in input-ring order.
 GATES = ("update", "reset", "candidate", "candidate_recurrent")
@@ -116,6 +117,49 @@ def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: n
         "y": np.where(spiked, c_hat, 0.0),
     }
     return new, spiked
+
+
+# -- the float32 kernel, as the Cortex-M4F's FPU computes it -------------------------------
+
+F32 = np.float32
+ONE = F32(1.0)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return ONE / (ONE + np.exp(-x))
+
+
+def egru(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.ndarray,
+         i_inj: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """One update of a group of EGRU units.
+
+    ``inputs`` rows are the receptors update, reset, candidate, candidate_recurrent. Returns
+    the event vector and the graded output per unit (the payload of each event packet: the
+    pre-reset state where the unit fires).
+    """
+    idle = s["wait"] > 0
+    u = _sigmoid(inputs[0] + p["bias_update"])
+    r = _sigmoid(inputs[1] + p["bias_reset"])
+    g = np.tanh(inputs[2] + p["bias_candidate"] + r * (inputs[3] + p["bias_candidate_recurrent"]))
+    c = s["c"]
+    c_hat = u * c + (ONE - u) * g
+    zoneout = p["zoneout"]
+    if np.any(zoneout > 0):
+        c_hat = np.where(zoneout > 0, zoneout * c + (ONE - zoneout) * c_hat, c_hat)
+    fired = (c_hat > p["theta"]) & ~idle
+    s["c"] = np.where(idle, c, np.where(fired, c_hat - p["theta"], c_hat)).astype(F32)
+    if idle.any():
+        s["update"] = np.where(idle, s["update"], u).astype(F32)
+        s["reset"] = np.where(idle, s["reset"], r).astype(F32)
+        s["candidate"] = np.where(idle, s["candidate"], g).astype(F32)
+        s["wait"] = np.where(idle, s["wait"] - 1, 0).astype(np.int32)
+    else:
+        s["update"], s["reset"], s["candidate"] = u, r, g
+    return fired, c_hat
+
+
+#: Its events are graded: the emulator counts each of their synaptic events as a MAC.
+egru.graded = True
 
 
 # -- the wiring rules and the pipeline ------------------------------------------------------
@@ -264,7 +308,7 @@ def _check_arrival(network: object) -> None:
                 f"that line up with the pipeline (one step per layer)")
 
 
-MODEL = CellModel(
+MODEL = register(CellModel(
     name="EGRU", kernel="egru", defaults=DEFAULTS, initial=INITIAL, receptors=GATES,
     recordables={"spikes": "", "c": "c", "update": "update", "reset": "reset",
                  "candidate": "candidate"},
@@ -275,4 +319,8 @@ MODEL = CellModel(
     weight_units="dimensionless",
     extra={"derived_params": derived_params, "check_network": check_network,
            "graded": True},
-)
+    kernel_step=egru,
+    # three gate sums 10, two sigmoids and a tanh (2-3 single, 1 exp, 1 div each), state
+    # update 4, threshold, graded output and reset 3
+    ops=KernelOps(single=24, div=3, exp=3, branches=2),
+))

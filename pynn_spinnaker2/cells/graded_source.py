@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NetworkError
-from .base import CellModel, structured
+from .base import CellModel, KernelOps, structured
+from .registry import register
 
 PARAM_DTYPE = np.dtype([("n_events", "<u4")])
 NO_STATE = np.dtype([])
@@ -77,10 +78,12 @@ def check(pop: object) -> None:
                                f">= 0 ms and values finite")
 
 
-GRADED_SOURCE_ARRAY = CellModel(
+GRADED_SOURCE_ARRAY = register(CellModel(
     name="GradedSourceArray", kernel="graded_source_array", defaults={"start": 0.0},
     initial={}, receptors=(), recordables={"spikes": ""}, units={},
     param_dtype=PARAM_DTYPE, state_dtype=NO_STATE, build_params=build_params,
     build_state=build_state, is_source=True, default_max_per_core=1024,
     extra={"graded": True, "regions": regions, "check": check},
-)
+    # like spike_source_array: the schedule (with payloads) is walked per step
+    ops=KernelOps(single=1, branches=1),
+))

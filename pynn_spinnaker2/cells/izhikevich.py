@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import CellModel, f32, structured
+from .base import CellModel, KernelOps, f32, pynn_defaults, structured
+from .registry import register
 
-DEFAULTS = {"a": 0.02, "b": 0.2, "c": -65.0, "d": 2.0, "i_offset": 0.0}
-INITIAL = {"v": -70.0, "u": -14.0}
+DEFAULTS, INITIAL = pynn_defaults("Izhikevich")
 #: The spike cut-off (mV), fixed in the model.
 V_PEAK = 30.0
 #: nA -> the model's current units (pA).
@@ -59,10 +59,34 @@ def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
             "u": np.where(spiked, u_new + p["d"], u_new)}, spiked
 
 
-MODEL = CellModel(
+# The kernel's constants, as float32 so that the arithmetic stays in float32.
+F32 = np.float32
+_SCALE, _V_PEAK = F32(CURRENT_SCALE), F32(V_PEAK)
+_A, _B, _C = F32(0.04), F32(5.0), F32(140.0)
+
+
+def izhikevich(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.ndarray,
+               i_inj: np.ndarray | None) -> np.ndarray:
+    """Forward Euler from the step's start values, jumps, threshold and reset."""
+    v, u = s["v"], s["u"]
+    current = p["i_offset"] if i_inj is None else p["i_offset"] + _SCALE * i_inj
+    dv = (_A * v * v + _B * v + _C) - u + current
+    v_new = v + p["dt"] * dv + inputs[0] + inputs[1]
+    u_new = u + p["dt"] * (p["a"] * (p["b"] * v - u))
+    spiked = v_new >= _V_PEAK
+    if np.count_nonzero(spiked):
+        v_new = np.where(spiked, p["c"], v_new)
+        u_new = np.where(spiked, u_new + p["d"], u_new)
+    s["v"], s["u"] = v_new, u_new
+    return spiked
+
+
+MODEL = register(CellModel(
     name="Izhikevich", kernel="izhikevich", defaults=DEFAULTS, initial=INITIAL,
     receptors=("excitatory", "inhibitory"), recordables={"spikes": "", "v": "v", "u": "u"},
     units={"v": "mV", "u": "mV/ms"}, param_dtype=PARAM_DTYPE, state_dtype=STATE_DTYPE,
     build_params=build_params, build_state=build_state, reference_step=reference_step,
-    weight_units="mV",
-)
+    weight_units="mV", kernel_step=izhikevich,
+    # Euler step of v (7 mul/add) and u (4), two input adds, threshold, reset (2)
+    ops=KernelOps(single=15, branches=2),
+))

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import CellModel, f32, refractory_steps, structured
-from .lif_cond_exp import DEFAULTS as COND_DEFAULTS
+from ._lif_kernels import alpha_synapses, conductance_step, drive, leak, refractory_and_threshold
+from .base import CellModel, KernelOps, f32, pynn_defaults, refractory_steps, structured
 from .lif_curr_exp import current_to_voltage
+from .registry import register
 
-CURR_DEFAULTS = {
-    "v_rest": -65.0, "cm": 1.0, "tau_m": 20.0, "tau_refrac": 0.1, "tau_syn_E": 0.3,
-    "tau_syn_I": 0.5, "i_offset": 0.0, "v_reset": -65.0, "v_thresh": -50.0,
-}
-COND_ALPHA_DEFAULTS = {**COND_DEFAULTS, "tau_syn_E": 0.3, "tau_syn_I": 0.5}
+CURR_DEFAULTS, CURR_INITIAL = pynn_defaults("IF_curr_alpha")
+COND_ALPHA_DEFAULTS, COND_INITIAL = pynn_defaults("IF_cond_alpha")
 
 
 def derivative_to_voltage(tau_m: np.ndarray, tau_syn: np.ndarray, cm: np.ndarray,
@@ -174,23 +172,52 @@ def cond_reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
     return s, _finish(p, s, v_free, dt)
 
 
-IF_CURR_ALPHA = CellModel(
+def lif_curr_alpha(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.ndarray,
+                   i_inj: np.ndarray | None) -> np.ndarray:
+    """IF_curr_alpha: exact propagators (NEST's iaf_psc_alpha order of operations)."""
+    v_free = leak(p, s["v"])
+    v_free += p["r_m"] * drive(p, i_inj)
+    v_free += p["p31_e"] * s["disyn_exc"]
+    v_free += p["p32_e"] * s["isyn_exc"]
+    v_free += p["p31_i"] * s["disyn_inh"]
+    v_free += p["p32_i"] * s["isyn_inh"]
+    alpha_synapses(p, s, "isyn", "disyn", inputs)
+    return refractory_and_threshold(p, s, v_free)
+
+
+def lif_cond_alpha(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.ndarray,
+                   i_inj: np.ndarray | None) -> np.ndarray:
+    """IF_cond_alpha: exponential integrator with the alpha conductances' step means."""
+    g_e = s["gsyn_exc"] * p["mean_e"] + s["dgsyn_exc"] * p["mean_de"]
+    g_i = s["gsyn_inh"] * p["mean_i"] + s["dgsyn_inh"] * p["mean_di"]
+    v_free = conductance_step(p, s["v"], g_e, g_i, i_inj)
+    alpha_synapses(p, s, "gsyn", "dgsyn", inputs)
+    return refractory_and_threshold(p, s, v_free)
+
+
+#: Arithmetic per neuron update, counted from the kernel above.
+# v_free 1 sub 1 mul 1 add + drive 2 + 4 (mul, add); alpha states 12; tests 2
+LIF_CURR_ALPHA_OPS = KernelOps(single=27)
+LIF_COND_ALPHA_OPS = KernelOps(single=33, div=1, exp=1)
+
+IF_CURR_ALPHA = register(CellModel(
     name="IF_curr_alpha", kernel="lif_curr_alpha", defaults=CURR_DEFAULTS,
-    initial={"v": -65.0, "isyn_exc": 0.0, "isyn_inh": 0.0},
+    initial=CURR_INITIAL,
     receptors=("excitatory", "inhibitory"),
     recordables={"spikes": "", "v": "v", "isyn_exc": "isyn_exc", "isyn_inh": "isyn_inh"},
     units={"v": "mV", "isyn_exc": "nA", "isyn_inh": "nA"},
     param_dtype=CURR_PARAM_DTYPE, state_dtype=CURR_STATE_DTYPE, build_params=build_curr_params,
     build_state=build_curr_state, reference_step=curr_reference_step,
-)
+    kernel_step=lif_curr_alpha, ops=LIF_CURR_ALPHA_OPS,
+))
 
-IF_COND_ALPHA = CellModel(
+IF_COND_ALPHA = register(CellModel(
     name="IF_cond_alpha", kernel="lif_cond_alpha", defaults=COND_ALPHA_DEFAULTS,
-    initial={"v": -65.0, "gsyn_exc": 0.0, "gsyn_inh": 0.0},
+    initial=COND_INITIAL,
     receptors=("excitatory", "inhibitory"),
     recordables={"spikes": "", "v": "v", "gsyn_exc": "gsyn_exc", "gsyn_inh": "gsyn_inh"},
     units={"v": "mV", "gsyn_exc": "uS", "gsyn_inh": "uS"},
     param_dtype=COND_PARAM_DTYPE, state_dtype=COND_STATE_DTYPE, build_params=build_cond_params,
     build_state=build_cond_state, reference_step=cond_reference_step, weight_units="uS",
-    conductance_based=True,
-)
+    conductance_based=True, kernel_step=lif_cond_alpha, ops=LIF_COND_ALPHA_OPS,
+))

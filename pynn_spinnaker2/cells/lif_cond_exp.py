@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import CellModel, f32, refractory_steps, structured
+from ._lif_kernels import conductance_step, decay_and_add, refractory_and_threshold
+from .base import CellModel, KernelOps, f32, pynn_defaults, refractory_steps, structured
+from .registry import register
 
-DEFAULTS = {
-    "v_rest": -65.0, "cm": 1.0, "tau_m": 20.0, "tau_refrac": 0.1, "tau_syn_E": 5.0,
-    "tau_syn_I": 5.0, "e_rev_E": 0.0, "e_rev_I": -70.0, "v_thresh": -50.0,
-    "v_reset": -65.0, "i_offset": 0.0,
-}
-INITIAL = {"v": -65.0, "gsyn_exc": 0.0, "gsyn_inh": 0.0}
+DEFAULTS, INITIAL = pynn_defaults("IF_cond_exp")
 
 PARAM_DTYPE = np.dtype([
     ("v_rest", "<f4"), ("v_reset", "<f4"), ("v_thresh", "<f4"), ("i_offset", "<f4"),
@@ -83,12 +80,27 @@ def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
     return {"v": v, "gsyn_exc": gsyn_exc, "gsyn_inh": gsyn_inh, "refrac": refrac}, spiked
 
 
-MODEL = CellModel(
+def lif_cond_exp(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.ndarray,
+                 i_inj: np.ndarray | None) -> np.ndarray:
+    """IF_cond_exp: exponential integrator with the step's mean conductances."""
+    v_free = conductance_step(p, s["v"], s["gsyn_exc"] * p["mean_e"],
+                               s["gsyn_inh"] * p["mean_i"], i_inj)
+    decay_and_add(s, "gsyn_exc", p["decay_e"], inputs[0])
+    decay_and_add(s, "gsyn_inh", p["decay_i"], inputs[1])
+    return refractory_and_threshold(p, s, v_free)
+
+
+#: Arithmetic per neuron update, counted from the kernel above.
+# conductances 2 mul, g_tot 2 add, v_inf 3 mul 3 add + 1 div, v_free 3 + exp argument 2,
+# decays 2 mul 2 add, tests 2
+LIF_COND_EXP_OPS = KernelOps(single=21, div=1, exp=1)
+
+MODEL = register(CellModel(
     name="IF_cond_exp", kernel="lif_cond_exp", defaults=DEFAULTS, initial=INITIAL,
     receptors=("excitatory", "inhibitory"),
     recordables={"spikes": "", "v": "v", "gsyn_exc": "gsyn_exc", "gsyn_inh": "gsyn_inh"},
     units={"v": "mV", "gsyn_exc": "uS", "gsyn_inh": "uS"},
     param_dtype=PARAM_DTYPE, state_dtype=STATE_DTYPE, build_params=build_params,
     build_state=build_state, reference_step=reference_step, weight_units="uS",
-    conductance_based=True,
-)
+    conductance_based=True, kernel_step=lif_cond_exp, ops=LIF_COND_EXP_OPS,
+))

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import CellModel, f32, refractory_steps, structured
+from ._lif_kernels import drive, leak, refractory_and_threshold
+from .base import CellModel, KernelOps, f32, pynn_defaults, refractory_steps, structured
+from .registry import register
 
-DEFAULTS = {
-    "v_rest": -65.0, "cm": 1.0, "tau_m": 20.0, "tau_refrac": 0.1, "i_offset": 0.0,
-    "v_reset": -65.0, "v_thresh": -50.0,
-}
-INITIAL = {"v": -65.0}
+DEFAULTS, INITIAL = pynn_defaults("IF_curr_delta")
 
 PARAM_DTYPE = np.dtype([
     ("v_rest", "<f4"), ("v_reset", "<f4"), ("v_thresh", "<f4"), ("i_offset", "<f4"),
@@ -61,10 +59,24 @@ def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
     return {"v": v, "refrac": refrac}, spiked
 
 
-MODEL = CellModel(
+def lif_curr_delta(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.ndarray,
+                   i_inj: np.ndarray | None) -> np.ndarray:
+    """IF_curr_delta: events jump v (mV); those arriving while refractory are lost."""
+    v_free = leak(p, s["v"])
+    v_free += p["r_m"] * drive(p, i_inj)
+    v_free += inputs[0]
+    v_free += inputs[1]
+    return refractory_and_threshold(p, s, v_free)
+
+
+#: Arithmetic per neuron update, counted from the kernel above.
+# v_free: 1 sub, 2 mul, 5 add; refractory + threshold
+LIF_CURR_DELTA_OPS = KernelOps(single=10)
+
+MODEL = register(CellModel(
     name="IF_curr_delta", kernel="lif_curr_delta", defaults=DEFAULTS, initial=INITIAL,
     receptors=("excitatory", "inhibitory"), recordables={"spikes": "", "v": "v"},
     units={"v": "mV"}, param_dtype=PARAM_DTYPE, state_dtype=STATE_DTYPE,
     build_params=build_params, build_state=build_state, reference_step=reference_step,
-    weight_units="mV",
-)
+    weight_units="mV", kernel_step=lif_curr_delta, ops=LIF_CURR_DELTA_OPS,
+))

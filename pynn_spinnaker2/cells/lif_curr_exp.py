@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import CellModel, f32, refractory_steps, structured
+from ._lif_kernels import decay_and_add, drive, leak, refractory_and_threshold
+from .base import CellModel, KernelOps, f32, pynn_defaults, refractory_steps, structured
+from .registry import register
 
-DEFAULTS = {
-    "v_rest": -65.0, "cm": 1.0, "tau_m": 20.0, "tau_refrac": 0.1, "tau_syn_E": 5.0,
-    "tau_syn_I": 5.0, "i_offset": 0.0, "v_reset": -65.0, "v_thresh": -50.0,
-}
-INITIAL = {"v": -65.0, "isyn_exc": 0.0, "isyn_inh": 0.0}
+DEFAULTS, INITIAL = pynn_defaults("IF_curr_exp")
 
 PARAM_DTYPE = np.dtype([
     ("v_rest", "<f4"), ("v_reset", "<f4"), ("v_thresh", "<f4"), ("i_offset", "<f4"),
@@ -114,11 +112,28 @@ def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
     return {"v": v, "isyn_exc": isyn_exc, "isyn_inh": isyn_inh, "refrac": refrac}, spiked
 
 
-MODEL = CellModel(
+def lif_curr_exp(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.ndarray,
+                 i_inj: np.ndarray | None) -> np.ndarray:
+    """IF_curr_exp: exact propagators precomputed in the parameter region."""
+    v_free = leak(p, s["v"])
+    v_free += p["p21_e"] * s["isyn_exc"]
+    v_free += p["p21_i"] * s["isyn_inh"]
+    v_free += p["r_m"] * drive(p, i_inj)
+    decay_and_add(s, "isyn_exc", p["decay_e"], inputs[0])
+    decay_and_add(s, "isyn_inh", p["decay_i"], inputs[1])
+    return refractory_and_threshold(p, s, v_free)
+
+
+#: Arithmetic per neuron update, counted from the kernel above.
+# v_free: 1 sub, 4 mul, 5 add; two synaptic decays: 2 mul, 2 add; refractory + threshold
+LIF_CURR_EXP_OPS = KernelOps(single=16)
+
+MODEL = register(CellModel(
     name="IF_curr_exp", kernel="lif_curr_exp", defaults=DEFAULTS, initial=INITIAL,
     receptors=("excitatory", "inhibitory"),
     recordables={"spikes": "", "v": "v", "isyn_exc": "isyn_exc", "isyn_inh": "isyn_inh"},
     units={"v": "mV", "isyn_exc": "nA", "isyn_inh": "nA"},
     param_dtype=PARAM_DTYPE, state_dtype=STATE_DTYPE, build_params=build_params,
-    build_state=build_state, reference_step=reference_step,
-)
+    build_state=build_state, reference_step=reference_step, kernel_step=lif_curr_exp,
+    ops=LIF_CURR_EXP_OPS,
+))

@@ -35,7 +35,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .base import CellModel, f32, structured
+from .base import CellModel, KernelOps, f32, structured
+from .registry import register
 
 KERNEL = "nir_cuba"
 
@@ -147,6 +148,28 @@ def _reference(model: str) -> Callable[..., tuple[dict[str, np.ndarray], np.ndar
     return reference_step
 
 
+F32 = np.float32
+
+
+def nir_cuba(p: np.ndarray, s: dict[str, np.ndarray], inputs: np.ndarray,
+             i_inj: np.ndarray | None) -> np.ndarray:
+    """Input current held over the step (bias, injected current, this step's spikes), the
+    exact (or Euler) step, then ``v > v_threshold`` and reset to ``v_reset``."""
+    drive = p["bias"] + inputs[0] + inputs[1]
+    if i_inj is not None:
+        drive = drive + i_inj
+    v = (p["v_leak"] + (s["v"] - p["v_leak"]) * p["a_vv"] + p["a_vi"] * s["i_syn"]
+         + p["g_v"] * drive)
+    s["i_syn"] = (p["a_ii"] * s["i_syn"] + p["g_i"] * drive).astype(F32)
+    spiked = v > p["v_threshold"]
+    s["v"] = np.where(spiked, p["v_reset"], v).astype(F32)
+    return spiked
+
+
+# drive 3 adds, v 1 sub 3 mul 3 add, i_syn 2 mul 1 add, threshold/reset
+OPS = KernelOps(single=14, branches=2)
+
+
 def _model(name: str) -> CellModel:
     spiking = "v_threshold" in DEFAULTS[name] or name == "NIR_Threshold"
     synaptic = "tau_syn" in DEFAULTS[name]
@@ -162,9 +185,10 @@ def _model(name: str) -> CellModel:
         receptors=("excitatory", "inhibitory"), recordables=recordables, units=units,
         param_dtype=PARAM_DTYPE, state_dtype=STATE_DTYPE, build_params=_builder(name),
         build_state=build_state, reference_step=_reference(name),
-        extra={"nir_type": NIR_TYPE[name], "spiking": spiking},
+        extra={"nir_type": NIR_TYPE[name], "spiking": spiking}, kernel_step=nir_cuba,
+        ops=OPS,
     )
 
 
 #: The seven cell models, by name.
-MODELS: dict[str, CellModel] = {name: _model(name) for name in DEFAULTS}
+MODELS: dict[str, CellModel] = {name: register(_model(name)) for name in DEFAULTS}

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import CellModel, structured
+from .base import CellModel, KernelOps, pynn_defaults, structured
+from .registry import register
 
 ARRAY_PARAM_DTYPE = np.dtype([("n_spikes", "<u4")])
 POISSON_PARAM_DTYPE = np.dtype([("mean_per_step", "<f4"), ("start_step", "<u4"),
@@ -67,17 +68,22 @@ def spike_schedule(spike_times: tuple[np.ndarray, ...], dt: float) -> np.ndarray
                       step=step[order], neuron=neuron[order])
 
 
-SPIKE_SOURCE_ARRAY = CellModel(
-    name="SpikeSourceArray", kernel="spike_source_array", defaults={"spike_times": 0.0},
-    initial={}, receptors=(), recordables={"spikes": ""}, units={},
+SPIKE_SOURCE_ARRAY = register(CellModel(
+    name="SpikeSourceArray", kernel="spike_source_array",
+    defaults=pynn_defaults("SpikeSourceArray")[0], initial={}, receptors=(),
+    recordables={"spikes": ""}, units={},
     param_dtype=ARRAY_PARAM_DTYPE, state_dtype=NO_STATE, build_params=build_array_params,
     build_state=build_no_state, is_source=True, default_max_per_core=1024,
-)
+    # the schedule is walked per step (fixed overhead); per neuron nothing but the loop
+    ops=KernelOps(single=1, branches=1),
+))
 
-SPIKE_SOURCE_POISSON = CellModel(
+SPIKE_SOURCE_POISSON = register(CellModel(
     name="SpikeSourcePoisson", kernel="spike_source_poisson",
-    defaults={"rate": 1.0, "start": 0.0, "duration": 1e10}, initial={}, receptors=(),
+    defaults=pynn_defaults("SpikeSourcePoisson")[0], initial={}, receptors=(),
     recordables={"spikes": ""}, units={}, param_dtype=POISSON_PARAM_DTYPE,
     state_dtype=NO_STATE, build_params=build_poisson_params, build_state=build_no_state,
     is_source=True, default_max_per_core=1024,
-)
+    # active window 2 compares, Poisson draw by inversion against one uniform: ~4
+    ops=KernelOps(single=6, rng=1, branches=1),
+))

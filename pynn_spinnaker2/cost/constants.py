@@ -44,6 +44,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+from ..cells import KERNEL_OPS, KernelOps
+
 
 @dataclass(frozen=True)
 class Constant:
@@ -75,72 +77,9 @@ class Constant:
                              f"{self.status!r}")
 
 
-@dataclass(frozen=True)
-class KernelOps:
-    """Arithmetic of one neuron update of a kernel, counted by reading the kernel's code.
-
-    Loads and stores are not listed: they follow from the core's parameter and state record
-    sizes in the image (one word loaded per parameter and state word and per receptor's input,
-    one stored per state word and per cleared input).
-
-    Parameters
-    ----------
-    single
-        Single-cycle operations (float add/sub/mul/compare, integer ALU).
-    div
-        Float divisions (``VDIV``).
-    exp
-        Exponentials (sigmoid, tanh and exp all go through the exp accelerator).
-    rng
-        Random numbers drawn.
-    branches
-        Taken-or-not branches (refractory test, threshold test, loop).
-    """
-
-    single: int
-    div: int = 0
-    exp: int = 0
-    rng: int = 0
-    branches: int = 3
-
-
-#: Per-kernel arithmetic per neuron update (``derived``: counted from
-#: ``backends/emulator/kernels`` and the EGRU equations in DESIGN.md).
-KERNEL_OPS: dict[str, KernelOps] = {
-    # v_free: 1 sub, 4 mul, 5 add; two synaptic decays: 2 mul, 2 add; refractory + threshold
-    "lif_curr_exp": KernelOps(single=16),
-    # v_free: 1 sub, 2 mul, 5 add; refractory + threshold
-    "lif_curr_delta": KernelOps(single=10),
-    # conductances 2 mul, g_tot 2 add, v_inf 3 mul 3 add + 1 div, v_free 3 + exp argument 2,
-    # decays 2 mul 2 add, tests 2
-    "lif_cond_exp": KernelOps(single=21, div=1, exp=1),
-    # v_free 1 sub 1 mul 1 add + drive 2 + 4 (mul, add); alpha states 12; tests 2
-    "lif_curr_alpha": KernelOps(single=27),
-    "lif_cond_alpha": KernelOps(single=33, div=1, exp=1),
-    # active window 2 compares, Poisson draw by inversion against one uniform: ~4
-    "spike_source_poisson": KernelOps(single=6, rng=1, branches=1),
-    # window 2 compares, Poisson draw of the sub-events (~4), subtract from the count due,
-    # compare, on a spike an integer division and a modulo (alpha)
-    "spike_source_gamma": KernelOps(single=8, div=1, rng=1, branches=2),
-    # dead-step counter compare and decrement, window 2 compares, one uniform against p
-    "spike_source_poisson_refractory": KernelOps(single=5, rng=1, branches=2),
-    # the schedule is walked per step (fixed overhead); per neuron nothing but the loop
-    "spike_source_array": KernelOps(single=1, branches=1),
-    # three gate sums 10, two sigmoids and a tanh (2-3 single, 1 exp, 1 div each), state
-    # update 4, threshold, graded output and reset 3
-    "egru": KernelOps(single=24, div=3, exp=3, branches=2),
-    # NIR CUBA family: drive 3 adds, v 1 sub 3 mul 3 add, i_syn 2 mul 1 add, threshold/reset
-    "nir_cuba": KernelOps(single=14, branches=2),
-    # like spike_source_array: the schedule (with payloads) is walked per step
-    "graded_source_array": KernelOps(single=1, branches=1),
-    # Euler step of v (7 mul/add) and u (4), two input adds, threshold, reset (2)
-    "izhikevich": KernelOps(single=15, branches=2),
-    # RK4 of (V, w): per stage one exp, one division (by cm) and ~20 single ops, four
-    # stages per substep, four substeps at dt = 0.1 ms (substeps of at most 0.025 ms: the
-    # count grows with dt; an estimate for the usual 0.1 ms step); conductances 6 per substep
-    "adexp_cond_exp": KernelOps(single=4 * (4 * 20 + 6), div=16, exp=16, branches=8),
-    "adexp_cond_alpha": KernelOps(single=4 * (4 * 20 + 10), div=16, exp=16, branches=8),
-}
+# KERNEL_OPS (kernel name -> KernelOps, ``derived``: counted from each kernel's code) is the
+# cell registry's table: each count is kept beside its kernel, in its cell type's module.
+__all__ = ["DEFAULT_CONSTANTS", "KERNEL_OPS", "Constant", "CostConstants", "KernelOps"]
 
 
 def _published_m4(value: float, note: str) -> Constant:

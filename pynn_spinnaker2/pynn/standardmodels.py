@@ -8,7 +8,7 @@ supported types, when instantiated.
 
 from __future__ import annotations
 
-from pyNN.standardmodels import build_translations, cells, receptors, synapses
+from pyNN.standardmodels import StandardCellType, build_translations, cells, receptors, synapses
 
 from ..cells import CELL_MODELS
 from .simulator import state
@@ -18,83 +18,96 @@ def _identity(cls: type) -> dict:
     return build_translations(*[(name, name) for name in cls.default_parameters])
 
 
-class IF_curr_exp(cells.IF_curr_exp):
-    __doc__ = cells.IF_curr_exp.__doc__
-    translations = _identity(cells.IF_curr_exp)
-    recordable = ["spikes", "v", "isyn_exc", "isyn_inh"]
+def _standard(base: type, note: str = "") -> type:
+    """PyNN's standard cell type ``base`` as the chip runs it.
+
+    The parameters and their defaults stay PyNN's (the registered cell model takes them from
+    ``base``); what may be recorded, its units and the receptor types come from the
+    registered model, so the PyNN class cannot disagree with the kernel.
+    """
+    model = CELL_MODELS[base.__name__]
+    return type(base.__name__, (base,), {
+        "__doc__": base.__doc__ + note, "__module__": __name__,
+        "translations": _identity(base), "recordable": list(model.recordables),
+        "units": {**base.units, **model.units}, "receptor_types": model.receptors,
+    })
 
 
-class IF_curr_delta(cells.IF_curr_delta):
-    __doc__ = cells.IF_curr_delta.__doc__
-    translations = _identity(cells.IF_curr_delta)
-
-
-class IF_cond_exp(cells.IF_cond_exp):
-    __doc__ = cells.IF_cond_exp.__doc__
-    translations = _identity(cells.IF_cond_exp)
-
-
-class IF_curr_alpha(cells.IF_curr_alpha):
-    __doc__ = cells.IF_curr_alpha.__doc__
-    translations = _identity(cells.IF_curr_alpha)
-    recordable = ["spikes", "v", "isyn_exc", "isyn_inh"]
-
-
-class IF_cond_alpha(cells.IF_cond_alpha):
-    __doc__ = cells.IF_cond_alpha.__doc__
-    translations = _identity(cells.IF_cond_alpha)
-
-
-class Izhikevich(cells.Izhikevich):
-    __doc__ = cells.Izhikevich.__doc__ + """
+IF_curr_exp = _standard(cells.IF_curr_exp)
+IF_curr_delta = _standard(cells.IF_curr_delta)
+IF_cond_exp = _standard(cells.IF_cond_exp)
+IF_curr_alpha = _standard(cells.IF_curr_alpha)
+IF_cond_alpha = _standard(cells.IF_cond_alpha)
+Izhikevich = _standard(cells.Izhikevich, """
     On SpiNNaker 2: forward Euler on the step's start values (NEST's ``izhikevich`` with
     ``consistent_integration``), in float32; synaptic weights are voltage jumps (mV).
-    """
-    translations = _identity(cells.Izhikevich)
-
-
-class EIF_cond_exp_isfa_ista(cells.EIF_cond_exp_isfa_ista):
-    __doc__ = cells.EIF_cond_exp_isfa_ista.__doc__ + """
+    """)
+EIF_cond_exp_isfa_ista = _standard(cells.EIF_cond_exp_isfa_ista, """
     On SpiNNaker 2: one RK4 step of (V, w) per time step in float32, NEST's
     ``aeif_cond_exp`` equations (see :mod:`pynn_spinnaker2.cells.adexp`).
-    """
-    translations = _identity(cells.EIF_cond_exp_isfa_ista)
-
-
-class EIF_cond_alpha_isfa_ista(cells.EIF_cond_alpha_isfa_ista):
-    __doc__ = cells.EIF_cond_alpha_isfa_ista.__doc__ + """
+    """)
+EIF_cond_alpha_isfa_ista = _standard(cells.EIF_cond_alpha_isfa_ista, """
     On SpiNNaker 2: one RK4 step of (V, w) per time step in float32, NEST's
     ``aeif_cond_alpha`` equations (see :mod:`pynn_spinnaker2.cells.adexp`).
-    """
-    translations = _identity(cells.EIF_cond_alpha_isfa_ista)
-
-
-class SpikeSourceArray(cells.SpikeSourceArray):
-    __doc__ = cells.SpikeSourceArray.__doc__
-    translations = _identity(cells.SpikeSourceArray)
-
-
-class SpikeSourcePoisson(cells.SpikeSourcePoisson):
-    __doc__ = cells.SpikeSourcePoisson.__doc__
-    translations = _identity(cells.SpikeSourcePoisson)
-
-
-class SpikeSourceGamma(cells.SpikeSourceGamma):
-    __doc__ = cells.SpikeSourceGamma.__doc__ + """
+    """)
+SpikeSourceArray = _standard(cells.SpikeSourceArray)
+SpikeSourcePoisson = _standard(cells.SpikeSourcePoisson)
+SpikeSourceGamma = _standard(cells.SpikeSourceGamma, """
     On SpiNNaker 2 (whole-number alpha): the core draws per step a Poisson number of
     sub-events of rate beta and sends a spike at every alpha-th one, so intervals are
     Gamma(alpha, beta) on the time grid (see :mod:`pynn_spinnaker2.cells.renewal_sources`).
-    """
-    translations = _identity(cells.SpikeSourceGamma)
-
-
-class SpikeSourcePoissonRefractory(cells.SpikeSourcePoissonRefractory):
-    __doc__ = cells.SpikeSourcePoissonRefractory.__doc__ + """
+    """)
+SpikeSourcePoissonRefractory = _standard(cells.SpikeSourcePoissonRefractory, """
     On SpiNNaker 2: dead for round(tau_refrac / dt) steps after a spike, then firing with
     hazard rate / (1 - rate * tau_refrac) per step (NEST's ``ppd_sup_generator``), so the
     mean rate is ``rate`` (see :mod:`pynn_spinnaker2.cells.renewal_sources`).
+    """)
+
+#: Classes made by :func:`cell_type`, by name, with the model they were made from.
+_MADE: dict[str, tuple[object, type]] = {}
+
+
+def cell_type(name: str) -> type:
+    """The PyNN cell class of a registered cell type, for ``sim.Population(n, cls(...))``.
+
+    For PyNN's standard types it is the class above; for any other registered type (one
+    defined outside this package included) a ``StandardCellType`` is made from the
+    registered model: its parameters, defaults, initial values, recordables, units and
+    receptor types. Parameter names are native (no translation).
+
+    Parameters
+    ----------
+    name
+        A key of :data:`pynn_spinnaker2.cells.CELL_MODELS`.
+
+    Returns
+    -------
+    type
+        The class; the same class while the same model stays registered.
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not registered.
     """
-    translations = _identity(cells.SpikeSourcePoissonRefractory)
+    model = CELL_MODELS[name]
+    own = globals().get(name)
+    if isinstance(own, type) and issubclass(own, StandardCellType):
+        return own
+    made = _MADE.get(name)
+    if made is not None and made[0] is model:
+        return made[1]
+    cls = type(name, (StandardCellType,), {
+        "__doc__": f"The registered cell type {name!r} (kernel ``{model.kernel}``).",
+        "__module__": __name__,
+        "default_parameters": dict(model.defaults),
+        "default_initial_values": dict(model.initial),
+        "recordable": list(model.recordables), "units": dict(model.units),
+        "receptor_types": model.receptors, "conductance_based": model.conductance_based,
+        "translations": build_translations(*[(k, k) for k in model.defaults]),
+    })
+    _MADE[name] = (model, cls)
+    return cls
 
 
 SUPPORTED_CELLS = sorted(CELL_MODELS)

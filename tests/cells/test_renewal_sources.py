@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from pynn_spinnaker2.backends.emulator.sources import gamma_spikes, refractory_spikes
 from pynn_spinnaker2.cells import CELL_MODELS
+from pynn_spinnaker2.cells.renewal_sources import gamma_spikes, refractory_spikes
 from pynn_spinnaker2.errors import NetworkError
 
 DT = 0.1
