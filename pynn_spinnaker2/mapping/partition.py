@@ -1,10 +1,11 @@
 """Partition: split each population into pieces that fit one processing element.
 
-A piece is a contiguous slice of a population. Its size is set by its real memory cost
-(:mod:`.memory`: neuron state, input rings, key table and recording in SRAM; synaptic rows
-and row index in DRAM), not by a fixed neuron count: the greedy split takes, from the first
-neuron on, as many neurons as fit both budgets, capped by the population's neurons-per-core
-limit (``Population.set_max_neurons_per_core``, ``sim.set_number_of_neurons_per_core`` or
+A piece is a contiguous slice of a population. Its size is set by its real memory cost (the
+regions declared in :mod:`.regions`, summed by :mod:`.memory`: neuron state, input rings,
+key table and recording in SRAM; synaptic rows and row index in DRAM), not by a fixed
+neuron count: the greedy split takes, from the first neuron on, as many neurons as fit both
+budgets, capped by the population's neurons-per-core limit
+(``Population.set_max_neurons_per_core``, ``sim.set_number_of_neurons_per_core`` or
 ``setup(max_neurons_per_core=...)``; else the cell type's default) and by the neuron field of
 the routing key (2,048). Where the same number of pieces can be equal in size, they are.
 
@@ -23,17 +24,15 @@ from ..errors import MappingError
 from ..machine import Machine
 from ..network import Network
 from .keys import NEURON_BITS
-from .memory import (
-    FIXED_OVERHEAD,
-    MPT_ENTRY_BYTES,
-    ROW_BYTES,
-    CostModel,
-    PopulationCost,
-    ring_slots,
-)
+from .memory import CostModel, PopulationCost
+from .regions import FIXED_OVERHEAD, REGION, ring_slots
 
 __all__ = ["FIXED_OVERHEAD", "Piece", "partition", "ring_slots"]
 
+#: Bytes of a key table entry (one per source piece) and of a row index entry (one per
+#: source neuron), for the error messages.
+MPT_ENTRY_BYTES = REGION["master_pop_table"].dtype.itemsize
+ROW_BYTES = REGION["row_index"].dtype.itemsize
 #: Rounds of re-splitting before the piece counts must have settled.
 MAX_ROUNDS = 50
 
@@ -111,7 +110,8 @@ def _check_single_neuron(cost: PopulationCost, machine: Machine, model: str,
                  f"{cost.source_pieces * MPT_ENTRY_BYTES} B of key table for "
                  f"{cost.source_pieces} source pieces"]
         remedy = []
-        ring = cost.slots * len(CELL_MODELS[model].receptors) * 4
+        ring = REGION["input_ring"].dtype.itemsize * cost.slots * len(
+            CELL_MODELS[model].receptors)
         key_table = cost.source_pieces * MPT_ENTRY_BYTES
         if ring >= need // 4:
             remedy.append(f"shorten the longest delay into it ({cost.max_delay_steps} steps "

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..cells import CELL_MODELS
 from ..errors import NetworkError
+from ..synapses import QUANTAL_SYNAPSES
 from ..synapses.stdp import STDP_PARAMS, STDP_RULES
 from .model import Network, PopulationSpec, ProjectionSpec
 
@@ -17,8 +18,6 @@ SYNAPSE_PARAMS = {"StaticSynapse": (), "TsodyksMarkramSynapse": ("U", "tau_rec",
 #: Per-synapse initial state a synapse type may carry besides its parameters (absent: the
 #: default, for MultiQuantalSynapse a = n full sites and u = U).
 SYNAPSE_STATE = {"MultiQuantalSynapse": ("a", "u")}
-#: Synapse types whose release sites the target core draws (image region ``synapse_quantal``).
-QUANTAL_SYNAPSES = ("StochasticTsodyksMarkramSynapse", "MultiQuantalSynapse")
 #: Most release sites of a MultiQuantalSynapse (16-bit counts in its synaptic record).
 MAX_SITES = 65535
 
