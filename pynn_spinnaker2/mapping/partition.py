@@ -27,7 +27,7 @@ from .keys import NEURON_BITS
 from .memory import CostModel, PopulationCost
 from .regions import FIXED_OVERHEAD, REGION, ring_slots
 
-__all__ = ["FIXED_OVERHEAD", "Piece", "partition", "ring_slots"]
+__all__ = ["FIXED_OVERHEAD", "Piece", "even_split", "partition", "piece_bounds", "ring_slots"]
 
 #: Bytes of a key table entry (one per source piece) and of a row index entry (one per
 #: source neuron), for the error messages.
@@ -67,6 +67,39 @@ def neuron_cap(network: Network, label: str) -> int:
     return int(min(cap, 1 << NEURON_BITS))
 
 
+def even_split(n: int, k: int) -> np.ndarray:
+    """Edges of ``n`` neurons cut into ``k`` pieces as equal as they come.
+
+    Parameters
+    ----------
+    n, k : int
+        Neurons, and pieces.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, ``k + 1`` edges from 0 to ``n``.
+    """
+    return np.linspace(0, n, k + 1).round().astype(np.int64)
+
+
+def piece_bounds(n: int, cap: int) -> np.ndarray:
+    """Edges of the pieces the partitioner cuts ``n`` neurons into at ``cap`` per PE, where
+    memory does not limit them: the fewest pieces, as equal as they come.
+
+    Parameters
+    ----------
+    n, cap : int
+        Neurons, and neurons per PE at most.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 edges from 0 to ``n``.
+    """
+    return even_split(n, -(-n // cap))
+
+
 def split(cost: PopulationCost, cap: int, machine: Machine, model: str
           ) -> list[tuple[int, int]]:
     """Boundaries [lo, hi) of the pieces of one population.
@@ -91,8 +124,7 @@ def split(cost: PopulationCost, cap: int, machine: Machine, model: str
         bounds.append((lo, hi))
         lo = hi
     # The same number of pieces, as equal as they come, where they all still fit.
-    k = len(bounds)
-    edges = np.linspace(0, n, k + 1).round().astype(np.int64)
+    edges = even_split(n, len(bounds))
     if (np.all(s_cum[edges[1:]] - s_cum[edges[:-1]] <= sram_left)
             and np.all(d_cum[edges[1:]] - d_cum[edges[:-1]] <= dram_left)
             and np.all(np.diff(edges) <= cap)):

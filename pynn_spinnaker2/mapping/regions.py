@@ -114,6 +114,31 @@ class Demand:
     source_neurons: int
 
 
+def cell_demand(model: object, **figures: object) -> Demand:
+    """The demand of a piece of cell type ``model`` with nothing else than ``figures``.
+
+    Parameters
+    ----------
+    model : CellModel
+        The cell type (its record sizes and receptors).
+    **figures
+        Other :class:`Demand` fields (``slots``, ``variables``, ``synapses`` ...); the rest
+        are zero.
+
+    Returns
+    -------
+    Demand
+        For sizing pieces outside the partitioner (e.g. a deployment planning its PEs).
+    """
+    values: dict[str, object] = dict(
+        param_bytes=model.param_dtype.itemsize, state_bytes=model.state_dtype.itemsize,
+        receptors=len(model.receptors), slots=0, variables=0, synapses=0,
+        synapse_regions=frozenset(), trace_slots=0, current_sources=0, current_schedule=0,
+        current_targets=0, spikes=0, graded_events=0, source_pieces=0, source_neurons=0)
+    values.update(figures)
+    return Demand(**values)
+
+
 Count = Callable[[Demand], "np.ndarray | int"]
 
 
