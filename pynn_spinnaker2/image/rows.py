@@ -34,10 +34,24 @@ from .neurons import Written
 
 def stable_group(keys: np.ndarray, n_keys: int, values: np.ndarray | None = None
                  ) -> np.ndarray:
-    """``values`` (default: their positions, i.e. the permutation) reordered so that
-    ``keys`` (integers in [0, n_keys)) increase, keeping the original order inside each
-    group: a counting sort (scipy's sparse transpose), linear in the number of keys.
-    ``values`` must be a plain numeric type (view records as an unsigned integer)."""
+    """``values`` reordered so that ``keys`` increase, keeping the original order inside
+    each group: a counting sort (scipy's sparse transpose), linear in the number of keys.
+
+    Parameters
+    ----------
+    keys : numpy.ndarray
+        Integers in [0, n_keys).
+    n_keys : int
+        Number of distinct keys possible.
+    values : numpy.ndarray, optional
+        A plain numeric type (view records as an unsigned integer); default: the positions,
+        so that the result is the permutation.
+
+    Returns
+    -------
+    numpy.ndarray
+        The values in stable key order.
+    """
     import scipy.sparse as sp
 
     n = keys.size
