@@ -72,35 +72,32 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..machine import Machine
+
+# The record formats are declared with their regions (one declaration each, read by the
+# partitioner and the image builder); they are re-exported here for the image's readers.
+from ..mapping.regions import (  # noqa: F401
+    CURRENT_SCHEDULE_DTYPE,
+    CURRENT_SOURCE_DTYPE,
+    CURRENT_TARGET_DTYPE,
+    DYNAMICS_DTYPE,
+    MPT_DTYPE,
+    QUANTAL_DTYPE,
+    RECORDING_DTYPE,
+    ROW_DTYPE,
+    SCHEDULE_DTYPE,
+    SYNAPSE_DTYPE,
+)
+from ..mapping.route import N_LINKS  # noqa: F401
 from ..synapses.stdp import PLASTICITY_DTYPE, STDP_POST_DTYPE  # noqa: F401
 
-MPT_DTYPE = np.dtype([("key", "<u4"), ("mask", "<u4"), ("row_start", "<u4"),
-                      ("n_rows", "<u4")])
-ROW_DTYPE = np.dtype([("start", "<u4"), ("length", "<u4")])
-SYNAPSE_DTYPE = np.dtype([("weight", "<f4"), ("control", "<u4")])
-DYNAMICS_DTYPE = np.dtype([("U", "<f4"), ("tau_rec", "<f4"), ("tau_facil", "<f4"),
-                           ("tau_psc", "<f4")])
-QUANTAL_DTYPE = np.dtype([("U", "<f4"), ("tau_rec", "<f4"), ("tau_facil", "<f4"),
-                          ("n", "<u2"), ("a", "<u2"), ("u", "<f4"), ("last", "<u4")])
 #: ``last`` of a quantal synapse that has not seen a spike yet.
 QUANTAL_NEVER = 0xFFFFFFFF
-RECORDING_DTYPE = np.dtype([("variable", "S16"), ("interval", "<u4")])
 ROUTER_DTYPE = np.dtype([("key", "<u4"), ("mask", "<u4"), ("route", "<u4", (5,))])
-SCHEDULE_DTYPE = np.dtype([("step", "<u4"), ("neuron", "<u4")])
-CURRENT_SOURCE_DTYPE = np.dtype([
-    ("kind", "<u4"), ("start_step", "<u4"), ("stop_step", "<u4"), ("amplitude", "<f4"),
-    ("offset", "<f4"), ("frequency", "<f4"), ("phase", "<f4"), ("stdev", "<f4"),
-    ("noise_steps", "<u4"), ("source_id", "<u4"), ("seed", "<u4"), ("schedule_start", "<u4"),
-    ("schedule_len", "<u4"),
-])
-CURRENT_SCHEDULE_DTYPE = np.dtype([("step", "<u4"), ("amplitude", "<f4")])
-CURRENT_TARGET_DTYPE = np.dtype([("source", "<u4"), ("neuron", "<u4")])
 
 #: ``kind`` codes of the current source table.
 CURRENT_KINDS = {"schedule": 0, "sine": 1, "noise": 2}
 
 TARGET_BITS, RECEPTOR_SHIFT, DYNAMIC_SHIFT, DELAY_SHIFT = 16, 16, 19, 20
-N_LINKS = 6
 
 
 def encode_control(target: np.ndarray, receptor: np.ndarray, delay: np.ndarray,
@@ -117,21 +114,6 @@ def decode_control(control: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     control = np.asarray(control, np.uint32)
     return (control & 0xFFFF, (control >> RECEPTOR_SHIFT) & 0x7, control >> DELAY_SHIFT,
             ((control >> DYNAMIC_SHIFT) & 1).astype(bool))
-
-
-def encode_route(links: tuple[int, ...], pes: tuple[int, ...]) -> np.ndarray:
-    """The 160-bit route field as five uint32 words."""
-    words = np.zeros(5, dtype=np.uint32)
-    for bit in list(links) + [N_LINKS + p for p in pes]:
-        words[bit // 32] |= np.uint32(1 << (bit % 32))
-    return words
-
-
-def decode_route(words: np.ndarray) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(links, PEs) of a route field."""
-    bits = [i for i in range(160) if int(words[i // 32]) >> (i % 32) & 1]
-    return (tuple(b for b in bits if b < N_LINKS),
-            tuple(b - N_LINKS for b in bits if b >= N_LINKS))
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """Partition: split each population into pieces that fit one processing element.
 
-A piece is a contiguous slice of a population. Its size is set by its real memory cost
-(:mod:`.memory`: neuron state, input rings, key table and recording in SRAM; synaptic rows
-and row index in DRAM), not by a fixed neuron count: the greedy split takes, from the first
-neuron on, as many neurons as fit both budgets, capped by the population's neurons-per-core
-limit (``Population.set_max_neurons_per_core``, ``sim.set_number_of_neurons_per_core`` or
+A piece is a contiguous slice of a population. Its size is set by its real memory cost (the
+regions declared in :mod:`.regions`, summed by :mod:`.memory`: neuron state, input rings,
+key table and recording in SRAM; synaptic rows and row index in DRAM), not by a fixed
+neuron count: the greedy split takes, from the first neuron on, as many neurons as fit both
+budgets, capped by the population's neurons-per-core limit
+(``Population.set_max_neurons_per_core``, ``sim.set_number_of_neurons_per_core`` or
 ``setup(max_neurons_per_core=...)``; else the cell type's default) and by the neuron field of
 the routing key (2,048). Where the same number of pieces can be equal in size, they are.
 
@@ -23,17 +24,15 @@ from ..errors import MappingError
 from ..machine import Machine
 from ..network import Network
 from .keys import NEURON_BITS
-from .memory import (
-    FIXED_OVERHEAD,
-    MPT_ENTRY_BYTES,
-    ROW_BYTES,
-    CostModel,
-    PopulationCost,
-    ring_slots,
-)
+from .memory import CostModel, PopulationCost
+from .regions import FIXED_OVERHEAD, REGION, ring_slots
 
-__all__ = ["FIXED_OVERHEAD", "Piece", "partition", "ring_slots"]
+__all__ = ["FIXED_OVERHEAD", "Piece", "even_split", "partition", "piece_bounds", "ring_slots"]
 
+#: Bytes of a key table entry (one per source piece) and of a row index entry (one per
+#: source neuron), for the error messages.
+MPT_ENTRY_BYTES = REGION["master_pop_table"].dtype.itemsize
+ROW_BYTES = REGION["row_index"].dtype.itemsize
 #: Rounds of re-splitting before the piece counts must have settled.
 MAX_ROUNDS = 50
 
@@ -68,6 +67,39 @@ def neuron_cap(network: Network, label: str) -> int:
     return int(min(cap, 1 << NEURON_BITS))
 
 
+def even_split(n: int, k: int) -> np.ndarray:
+    """Edges of ``n`` neurons cut into ``k`` pieces as equal as they come.
+
+    Parameters
+    ----------
+    n, k : int
+        Neurons, and pieces.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, ``k + 1`` edges from 0 to ``n``.
+    """
+    return np.linspace(0, n, k + 1).round().astype(np.int64)
+
+
+def piece_bounds(n: int, cap: int) -> np.ndarray:
+    """Edges of the pieces the partitioner cuts ``n`` neurons into at ``cap`` per PE, where
+    memory does not limit them: the fewest pieces, as equal as they come.
+
+    Parameters
+    ----------
+    n, cap : int
+        Neurons, and neurons per PE at most.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 edges from 0 to ``n``.
+    """
+    return even_split(n, -(-n // cap))
+
+
 def split(cost: PopulationCost, cap: int, machine: Machine, model: str
           ) -> list[tuple[int, int]]:
     """Boundaries [lo, hi) of the pieces of one population.
@@ -92,8 +124,7 @@ def split(cost: PopulationCost, cap: int, machine: Machine, model: str
         bounds.append((lo, hi))
         lo = hi
     # The same number of pieces, as equal as they come, where they all still fit.
-    k = len(bounds)
-    edges = np.linspace(0, n, k + 1).round().astype(np.int64)
+    edges = even_split(n, len(bounds))
     if (np.all(s_cum[edges[1:]] - s_cum[edges[:-1]] <= sram_left)
             and np.all(d_cum[edges[1:]] - d_cum[edges[:-1]] <= dram_left)
             and np.all(np.diff(edges) <= cap)):
@@ -111,7 +142,8 @@ def _check_single_neuron(cost: PopulationCost, machine: Machine, model: str,
                  f"{cost.source_pieces * MPT_ENTRY_BYTES} B of key table for "
                  f"{cost.source_pieces} source pieces"]
         remedy = []
-        ring = cost.slots * len(CELL_MODELS[model].receptors) * 4
+        ring = REGION["input_ring"].dtype.itemsize * cost.slots * len(
+            CELL_MODELS[model].receptors)
         key_table = cost.source_pieces * MPT_ENTRY_BYTES
         if ring >= need // 4:
             remedy.append(f"shorten the longest delay into it ({cost.max_delay_steps} steps "

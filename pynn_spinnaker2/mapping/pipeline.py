@@ -11,6 +11,7 @@ import numpy as np
 
 from ..machine import Machine
 from ..network import Network
+from . import passes
 from .check import check_routing
 from .compress import compress
 from .keys import NEURON_BITS, PIECE_MASK, KeyBlock, allocate_keys
@@ -19,11 +20,6 @@ from .place import Placement, place
 from .route import RouterTable, route
 
 Chip = tuple[int, int]
-#: Above this many (pre pieces x post pieces) cells a projection's piece pairs are counted
-#: by sorting instead of in a dense table.
-DENSE_PAIRS = 1 << 24
-#: Synapses handled per block in passes over all synapses (16 MB of int64 temporaries).
-BLOCK = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -127,19 +123,20 @@ def connectivity(network: Network, pieces: tuple[Piece, ...]) -> Connectivity:
            for label, ps in by_pop.items()}
     codes, counts = [], []
     n = len(pieces)
+    block = passes.BLOCK
     for proj in network.projections:
         if not len(proj):
             continue
         n_pre, n_post = len(by_pop[proj.pre]), len(by_pop[proj.post])
-        dense = n_pre * n_post <= DENSE_PAIRS
+        dense = n_pre * n_post <= passes.DENSE_PAIRS
         table = np.zeros(n_pre * n_post if dense else 0, np.int64)
         found = []
         # In blocks, so the temporaries are reused rather than freshly mapped.
-        for a in range(0, len(proj), BLOCK):
+        for a in range(0, len(proj), block):
             # Local pair code: source piece * (target pieces) + target piece.
-            code = lut[proj.pre][proj.pre_idx[a:a + BLOCK]]
+            code = lut[proj.pre][proj.pre_idx[a:a + block]]
             code *= n_post
-            code += lut[proj.post][proj.post_idx[a:a + BLOCK]]
+            code += lut[proj.post][proj.post_idx[a:a + block]]
             if dense:
                 table += np.bincount(code, minlength=table.size)
             else:

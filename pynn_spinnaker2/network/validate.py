@@ -6,11 +6,8 @@ import numpy as np
 
 from ..cells import CELL_MODELS
 from ..errors import NetworkError
-from ..synapses import SYNAPSE_TYPES, quantal_synapses
+from ..synapses import SYNAPSE_TYPES
 from .spec import Network, PopulationSpec, ProjectionSpec
-
-#: Synapse types whose release sites the target core draws (image region ``synapse_quantal``).
-QUANTAL_SYNAPSES = quantal_synapses()
 
 #: Largest delay, in time steps, the synaptic word can hold (12 bits).
 MAX_DELAY_STEPS = 4095

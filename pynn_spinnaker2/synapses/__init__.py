@@ -2,18 +2,23 @@
 
 :mod:`.types` holds the registry (:class:`SynapseType`, :func:`register`); :mod:`.static`,
 :mod:`.tsodyks_markram`, :mod:`.stochastic`, :mod:`.quantal` and :mod:`.stdp` the types.
+Every stage asks the registry: the network check for parameters and their ranges, the mapper
+and the image builder for the per-synapse region (:func:`synapse_region`).
 """
 
 from . import quantal, static, stdp, stochastic, tsodyks_markram  # noqa: F401  (registration)
 from .stdp import STDP_RULES, is_plastic
-from .types import SYNAPSE_TYPES, SynapseType, register, unregister, with_extension
+from .types import (
+    SYNAPSE_TYPES,
+    SynapseType,
+    register,
+    synapse_region,
+    unregister,
+    with_region,
+)
 
+#: Synapse types whose release sites the target core draws (image region ``synapse_quantal``).
+QUANTAL_SYNAPSES = with_region("synapse_quantal")
 
-def quantal_synapses() -> tuple[str, ...]:
-    """Synapse types whose release sites the target core draws (image region
-    ``synapse_quantal``)."""
-    return with_extension("quantal")
-
-
-__all__ = ["STDP_RULES", "SYNAPSE_TYPES", "SynapseType", "is_plastic", "quantal_synapses",
-           "register", "unregister", "with_extension"]
+__all__ = ["QUANTAL_SYNAPSES", "STDP_RULES", "SYNAPSE_TYPES", "SynapseType", "is_plastic",
+           "register", "synapse_region", "unregister", "with_region"]

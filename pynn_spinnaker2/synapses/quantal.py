@@ -1,6 +1,6 @@
 """MultiQuantalSynapse (NEST's ``quantal_stp_synapse``) and StochasticTsodyksMarkramSynapse
 (PyNN's ``stochastic_stp_synapse``, one release site): release sites drawn by the target
-core, their state in the ``quantal`` extension of the synaptic rows."""
+core, their state in the per-synapse region ``synapse_quantal``."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def _check_stochastic_tm(label: str, params: dict[str, np.ndarray]) -> None:
 
 
 MULTI_QUANTAL = register(SynapseType("MultiQuantalSynapse", ("U", "n", "tau_rec", "tau_facil"),
-                                     state=("a", "u"), row_extension="quantal", check=check))
+                                     state=("a", "u"), region="synapse_quantal", check=check))
 STOCHASTIC_TSODYKS_MARKRAM = register(SynapseType(
-    "StochasticTsodyksMarkramSynapse", ("U", "tau_rec", "tau_facil"), row_extension="quantal",
+    "StochasticTsodyksMarkramSynapse", ("U", "tau_rec", "tau_facil"), region="synapse_quantal",
     check=_check_stochastic_tm))

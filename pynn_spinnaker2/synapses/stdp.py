@@ -124,4 +124,4 @@ def check(label: str, params: dict[str, np.ndarray]) -> None:
 
 
 for _name in STDP_RULES:
-    register(SynapseType(_name, STDP_PARAMS, row_extension="plasticity", check=check))
+    register(SynapseType(_name, STDP_PARAMS, region="synapse_plasticity", check=check))

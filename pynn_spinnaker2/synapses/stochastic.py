@@ -18,4 +18,4 @@ def check(label: str, params: dict[str, np.ndarray]) -> None:
 
 
 SIMPLE_STOCHASTIC = register(SynapseType("SimpleStochasticSynapse", ("p",),
-                                         row_extension="stochastic", check=check))
+                                         region="synapse_release", check=check))

@@ -8,8 +8,8 @@ Per synapse, with :math:`\Delta` the time since its previous spike,
     u \leftarrow U + u (1 - U) e^{-\Delta/\tau_{facil}}, \qquad
     x \leftarrow 1 + (x - x u_{prev} - 1) e^{-\Delta/\tau_{rec}}
 
-and the spike carries :math:`w u x`. The state lives in the ``dynamics`` extension of the
-synaptic rows (one record per synapse).
+and the spike carries :math:`w u x`. The state lives in the per-synapse region
+``synapse_dynamics`` beside the synaptic rows (one record per synapse).
 """
 
 from __future__ import annotations
@@ -30,4 +30,4 @@ def check(label: str, params: dict[str, np.ndarray]) -> None:
 
 
 TSODYKS_MARKRAM = register(SynapseType("TsodyksMarkramSynapse", ("U", "tau_rec", "tau_facil"),
-                                       row_extension="dynamics", check=check))
+                                       region="synapse_dynamics", check=check))

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: The synaptic-row extensions a core can hold, beside the packed synaptic word every synapse
-#: has: ``dynamics`` (Tsodyks-Markram state per synapse), ``stochastic`` (a release
-#: probability), ``quantal`` (release sites drawn by the core), ``plasticity`` (STDP records).
-ROW_EXTENSIONS = ("none", "dynamics", "stochastic", "quantal", "plasticity")
+#: The per-synapse regions (:mod:`pynn_spinnaker2.mapping.regions`), parallel to the packed
+#: synaptic words, that a synapse type's rule may need: ``synapse_dynamics`` (Tsodyks-Markram
+#: state), ``synapse_release`` (a release probability), ``synapse_quantal`` (release sites
+#: drawn by the core), ``synapse_plasticity`` (STDP records).
+SYNAPSE_REGIONS = ("synapse_dynamics", "synapse_release", "synapse_quantal",
+                   "synapse_plasticity")
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,9 @@ class SynapseType:
         this type must carry each of them.
     state
         Per-synapse initial state it may carry besides (``Projection.initialize``).
-    row_extension
-        Which extension of the synaptic rows holds its parameters and state (one of
-        :data:`ROW_EXTENSIONS`).
+    region
+        The per-synapse region its parameters and state live in (one of
+        :data:`SYNAPSE_REGIONS`), or None when the synaptic word is all it needs.
     check
         ``check(label, params)``: raises :class:`~pynn_spinnaker2.errors.NetworkError`,
         naming projection ``label``, for parameters the cores cannot run (called with the
@@ -45,13 +47,13 @@ class SynapseType:
     name: str
     params: tuple[str, ...] = ()
     state: tuple[str, ...] = ()
-    row_extension: str = "none"
+    region: str | None = None
     check: Callable[[str, dict[str, np.ndarray]], None] | None = None
 
     def __post_init__(self) -> None:
-        if self.row_extension not in ROW_EXTENSIONS:
-            raise ValueError(f"synapse type {self.name!r}: row_extension must be one of "
-                             f"{ROW_EXTENSIONS}, got {self.row_extension!r}")
+        if self.region is not None and self.region not in SYNAPSE_REGIONS:
+            raise ValueError(f"synapse type {self.name!r}: region must be None or one of "
+                             f"{SYNAPSE_REGIONS}, got {self.region!r}")
 
 
 #: Name -> synapse type, filled by :func:`register`.
@@ -71,9 +73,26 @@ def unregister(name: str) -> None:
     SYNAPSE_TYPES.pop(name, None)
 
 
-def with_extension(row_extension: str) -> tuple[str, ...]:
-    """Names of the registered synapse types whose rows use ``row_extension``."""
-    return tuple(n for n, t in SYNAPSE_TYPES.items() if t.row_extension == row_extension)
+def with_region(region: str) -> tuple[str, ...]:
+    """Names of the registered synapse types whose rule lives in per-synapse ``region``."""
+    return tuple(n for n, t in SYNAPSE_TYPES.items() if t.region == region)
+
+
+def synapse_region(synapse: str) -> str | None:
+    """The per-synapse region synapse type ``synapse`` needs, if any.
+
+    Parameters
+    ----------
+    synapse
+        A synapse type name (``ProjectionSpec.synapse``).
+
+    Returns
+    -------
+    str or None
+        A region name of :mod:`pynn_spinnaker2.mapping.regions`, or None.
+    """
+    known = SYNAPSE_TYPES.get(synapse)
+    return None if known is None else known.region
 
 
 def finite(label: str, synapse: str, params: dict[str, np.ndarray]) -> None:

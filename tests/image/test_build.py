@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from pynn_spinnaker2.cells import RECEPTOR_INDEX
 from pynn_spinnaker2.image import build_image, load_image, save_image
-from pynn_spinnaker2.image.build import stable_group
 from pynn_spinnaker2.image.model import decode_control
+from pynn_spinnaker2.image.rows import stable_group
 from pynn_spinnaker2.machine import Machine
 from pynn_spinnaker2.mapping import map_network
 from pynn_spinnaker2.network import Network, PopulationSpec, ProjectionSpec
@@ -106,15 +106,13 @@ def test_sparse_lookups_and_small_blocks_give_the_same_image(monkeypatch) -> Non
     """Above DENSE_PAIRS (piece pairs) the connectivity and the rows are found by sorting
     instead of dense tables, and every pass over the synapses goes in blocks: forcing both
     on a small network gives exactly the same mapping and image."""
-    import pynn_spinnaker2.image.build as build
-    import pynn_spinnaker2.mapping.pipeline as pipeline
+    from pynn_spinnaker2.mapping import passes
 
     network = _network(5)
     mapping = map_network(network)
     image = build_image(network, mapping)
-    for module in (pipeline, build):
-        monkeypatch.setattr(module, "DENSE_PAIRS", 0)
-        monkeypatch.setattr(module, "BLOCK", 7)
+    monkeypatch.setattr(passes, "DENSE_PAIRS", 0)
+    monkeypatch.setattr(passes, "BLOCK", 7)
     sparse_mapping = map_network(network)
     np.testing.assert_array_equal(sparse_mapping.connectivity.synapses,
                                   mapping.connectivity.synapses)

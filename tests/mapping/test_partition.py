@@ -12,7 +12,7 @@ from pynn_spinnaker2.errors import MappingError
 from pynn_spinnaker2.image import build_image
 from pynn_spinnaker2.image import model as image_model
 from pynn_spinnaker2.machine import Machine
-from pynn_spinnaker2.mapping import map_network, memory
+from pynn_spinnaker2.mapping import map_network, memory, regions
 from pynn_spinnaker2.mapping.keys import MAX_PIECES, NEURON_BITS, allocate_keys
 from pynn_spinnaker2.mapping.partition import partition
 from pynn_spinnaker2.network import (
@@ -32,17 +32,11 @@ def _proj(label: str, pre: PopulationSpec, post: PopulationSpec, n: int, seed: i
                           **kw)
 
 
-def test_region_sizes_of_the_memory_model_match_the_image_formats() -> None:
-    assert memory.MPT_ENTRY_BYTES == image_model.MPT_DTYPE.itemsize
-    assert memory.ROW_BYTES == image_model.ROW_DTYPE.itemsize
-    assert memory.SYNAPSE_BYTES == image_model.SYNAPSE_DTYPE.itemsize
-    assert memory.DYNAMICS_BYTES == image_model.DYNAMICS_DTYPE.itemsize
-    assert memory.QUANTAL_BYTES == image_model.QUANTAL_DTYPE.itemsize
-    assert memory.RECORDING_BYTES == image_model.RECORDING_DTYPE.itemsize
-    assert memory.SCHEDULE_BYTES == image_model.SCHEDULE_DTYPE.itemsize
-    assert memory.CURRENT_SOURCE_BYTES == image_model.CURRENT_SOURCE_DTYPE.itemsize
-    assert memory.CURRENT_SCHEDULE_BYTES == image_model.CURRENT_SCHEDULE_DTYPE.itemsize
-    assert memory.CURRENT_TARGET_BYTES == image_model.CURRENT_TARGET_DTYPE.itemsize
+def test_the_image_reexports_the_declared_region_formats() -> None:
+    for name in ("MPT_DTYPE", "ROW_DTYPE", "SYNAPSE_DTYPE", "DYNAMICS_DTYPE", "QUANTAL_DTYPE",
+                 "RECORDING_DTYPE", "SCHEDULE_DTYPE", "CURRENT_SOURCE_DTYPE",
+                 "CURRENT_SCHEDULE_DTYPE", "CURRENT_TARGET_DTYPE"):
+        assert getattr(image_model, name) is getattr(regions, name)
 
 
 def test_pieces_are_sized_by_memory_not_by_count() -> None:
@@ -131,7 +125,7 @@ def test_the_image_fits_what_the_partition_estimated(seed: int) -> None:
         return
     image = build_image(net, mapping)
     for core, piece in zip(image.cores, mapping.pieces, strict=True):
-        assert core.sram_bytes <= piece.sram - memory.FIXED_OVERHEAD, piece
+        assert core.sram_bytes <= piece.sram - regions.FIXED_OVERHEAD, piece
         assert core.dram_bytes <= piece.dram, piece
 
 
@@ -143,7 +137,7 @@ def test_graded_events_are_costed_in_dram_where_the_image_puts_them() -> None:
     pop = PopulationSpec("embedding", "GradedSourceArray", 64, spike_times=times,
                          spike_values=values)
     cost = memory.CostModel(Network(1.0, (pop,))).cost("embedding", {"embedding": 1})
-    assert np.all(cost.dram_neuron == 2000 * memory.GRADED_EVENT_BYTES)
+    assert np.all(cost.dram_neuron == 2000 * regions.EVENT_DTYPE.itemsize)
     assert np.all(cost.sram_neuron < 100)
     assert len(partition(Network(1.0, (pop,)), Machine())) == 1
     small = Machine(dram_per_chip=152 * 100_000)
