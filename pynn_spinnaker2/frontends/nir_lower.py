@@ -110,10 +110,7 @@ class _Assembly:
 
     def __init__(self, walk: GraphWalk) -> None:
         self.walk = walk
-        self.nodes, self.preds = walk.nodes, walk.preds
-        self.dt, self.timestep = walk.dt, walk.timestep
-        self.kind, self.shape, self.in_shape = walk.kind, walk.shape, walk.in_shape
-        self.expr_in, self.lower_node = walk.expr_in, walk.lower_node
+        self.timestep = walk.timestep
 
     def run(self, machine: Machine, seed: int) -> ImportedGraph:
         """Build every population and projection."""
@@ -122,17 +119,17 @@ class _Assembly:
         inputs, outputs, shapes = {}, {}, {}
         record: dict[str, set[str]] = {}
         readouts: dict[str, str] = {}
-        for name in self.nodes:
-            kind = self.kind(name)
+        for name in self.walk.nodes:
+            kind = self.walk.kind(name)
             if kind == "output":
                 outputs.update(self._output(name, record, readouts))
         graded = self._graded_inputs()
-        for name in self.nodes:
-            kind = self.kind(name)
+        for name in self.walk.nodes:
+            kind = self.walk.kind(name)
             if kind == "input":
-                n = int(np.prod(self.shape(name)))
+                n = int(np.prod(self.walk.shape(name)))
                 inputs[name] = name
-                shapes[name] = self.shape(name)
+                shapes[name] = self.walk.shape(name)
                 empty = tuple(np.zeros(0) for _ in range(n))
                 if name in graded:
                     pops.append(PopulationSpec(
@@ -143,23 +140,24 @@ class _Assembly:
                 pops.append(PopulationSpec(name, "SpikeSourceArray", n, spike_times=empty,
                                            record=self._record(name, n, record)))
             elif kind == "neuron":
-                low = self.lower_node(name)
+                low = self.walk.lower_node(name)
                 params = dict(low.params)
-                total = self.expr_in(name) if self.preds[name] else ops.Expr.zero(low.size)
-                if self.preds[name] and total.size != low.size and all(
+                total = (self.walk.expr_in(name) if self.walk.preds[name]
+                         else ops.Expr.zero(low.size))
+                if self.walk.preds[name] and total.size != low.size and all(
                         m is None for m in low.input_maps.values()):
                     raise NetworkError(f"NIR import: {self.walk.where(name)} has "
                                        f"{low.size} neurons but receives {total.size} values")
                 projections.extend(self._projections(name, low, params, total))
-                shapes[name] = self.shape(name)
+                shapes[name] = self.walk.shape(name)
                 pops.append(PopulationSpec(name, low.model, low.size, params, low.initial,
                                            record=self._record(name, low.size, record)))
         for output, label in readouts.items():
-            total = self.expr_in(output)
+            total = self.walk.expr_in(output)
             low = self._readout(total.size)
             params = dict(low.params)
             projections.extend(self._projections(label, low, params, total))
-            shapes[label] = self.in_shape(output)
+            shapes[label] = self.walk.in_shape(output)
             pops.append(PopulationSpec(label, low.model, low.size, params, low.initial,
                                        record={"v": RecordSpec(np.arange(low.size),
                                                                self.timestep)}))
@@ -170,13 +168,13 @@ class _Assembly:
         """Inputs that send values (GradedSourceArray): metadata ``graded`` where given,
         otherwise those feeding a node that takes graded input."""
         flags = {name: (getattr(node, "metadata", None) or {}).get("graded")
-                 for name, node in self.nodes.items() if self.kind(name) == "input"}
+                 for name, node in self.walk.nodes.items() if self.walk.kind(name) == "input"}
         out = {name for name, flag in flags.items()
                if flag is not None and np.size(flag) == 1 and bool(np.ravel(flag)[0])}
-        for name in self.nodes:
-            if (self.kind(name) == "neuron" and self.preds[name]
-                    and self.lower_node(name).graded_input):
-                out |= {source for source in self.expr_in(name).source.tolist()
+        for name in self.walk.nodes:
+            if (self.walk.kind(name) == "neuron" and self.walk.preds[name]
+                    and self.walk.lower_node(name).graded_input):
+                out |= {source for source in self.walk.expr_in(name).source.tolist()
                         if source in flags and flags[source] is None}
         return out
 
@@ -194,21 +192,21 @@ class _Assembly:
 
     def _output(self, name: str, record: dict[str, set[str]], readouts: dict[str, str]
                 ) -> dict[str, tuple[str, str]]:
-        preds = self.preds[name]
+        preds = self.walk.preds[name]
         if not preds:
             return {}
         if len(preds) > 1:
             return self._add_readout(name, readouts)
         pre = preds[0]
         # Subgraph ports and Flatten only rename elements: look through them.
-        while (type(self.nodes[pre]).__name__ in ("Input", "Output", "Flatten")
-               and self.kind(pre) == "linear" and len(self.preds[pre]) == 1):
-            pre = self.preds[pre][0]
-        kind = self.kind(pre)
+        while (type(self.walk.nodes[pre]).__name__ in ("Input", "Output", "Flatten")
+               and self.walk.kind(pre) == "linear" and len(self.walk.preds[pre]) == 1):
+            pre = self.walk.preds[pre][0]
+        kind = self.walk.kind(pre)
         if kind == "input":
             var = "spikes"
         elif kind == "neuron":
-            var = self.lower_node(pre).record
+            var = self.walk.lower_node(pre).record
         else:
             return self._add_readout(name, readouts)
         record.setdefault(pre, set()).add(var)
@@ -218,7 +216,7 @@ class _Assembly:
         """An Output fed by a linear map (or by a sum of edges) records that value each step
         through a readout population."""
         label, k = f"{name}_readout", 1
-        while label in self.nodes:
+        while label in self.walk.nodes:
             label, k = f"{name}_readout{k}", k + 1
         readouts[name] = label
         return {name: (label, "v")}
@@ -227,13 +225,13 @@ class _Assembly:
                      total: ops.Expr) -> list[ProjectionSpec]:
         out = []
         for receptor, op in low.input_maps.items():
-            if op is not None and total.size != op.n_in and self.preds.get(name):
+            if op is not None and total.size != op.n_in and self.walk.preds.get(name):
                 raise NetworkError(f"NIR import: {self.walk.where(name)} takes "
                                    f"{op.n_in} input values but receives {total.size}")
             if op is None:
                 expr = total
             else:  # without an edge in, nothing reaches the map (``total`` is a placeholder)
-                expr = total.apply(op) if self.preds.get(name) else ops.Expr.zero(op.n_out)
+                expr = total.apply(op) if self.walk.preds.get(name) else ops.Expr.zero(op.n_out)
             if op is None:
                 params["bias"] = params["bias"] + expr.offset
             elif receptor in low.offset_params:
@@ -248,7 +246,7 @@ class _Assembly:
             for source in dict.fromkeys(sources.tolist()):
                 for rec, sel in _receptors(receptor, op, expr, source):
                     suffix = "" if rec == "excitatory" else f"[{rec}]"
-                    delay = units.delay_ms(expr.delay[sel], self.dt, self.timestep)
+                    delay = units.delay_ms(expr.delay[sel], self.walk.dt, self.timestep)
                     out.append(ProjectionSpec(f"{source}->{name}{suffix}", source, name,
                                               expr.src_idx[sel].astype(np.int64),
                                               expr.dst_idx[sel].astype(np.int64),

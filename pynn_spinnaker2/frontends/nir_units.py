@@ -47,7 +47,8 @@ def to_pynn(nir_type: str, field: str, value: np.ndarray, scale: float) -> np.nd
         :func:`time_scale`.
     """
     kind = _kind(nir_type, field)
-    # one multiplication or division each way, so that export undoes import exactly
+    # a multiplication one way and a division the other (never by a reciprocal): the
+    # arithmetic the importer and exporter have always done, so imported numbers stay as they were
     return value * scale if kind == "time" else value / scale if kind == "rate" else value
 
 
