@@ -40,6 +40,7 @@ from ..frontends.nir_lower import nir_to_network
 from ..network import Network, ProjectionSpec, load, save, validate
 from . import simulator
 from .bulk import Synapses
+from .compile import build_network
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,6 @@ def save_network(path: str | Path, compress: bool = True) -> Path:
     compress
         zlib-compress the array data (smaller, slower to write; loading reads either).
     """
-    from .compile import build_network
-
     return save(validate(build_network(simulator.state)), path, compress=compress)
 
 
@@ -371,6 +370,4 @@ def export_nir(path: str | Path | None = None, dt: float | None = None) -> nir.N
     NotImplementedError
         A population, projection or current source NIR cannot describe.
     """
-    from .compile import build_network
-
     return export_network(build_network(simulator.state), path, dt)
