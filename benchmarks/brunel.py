@@ -88,7 +88,7 @@ def main() -> None:
     start = time.perf_counter()
     import pyNN.spinnaker2 as sim
 
-    from pynn_spinnaker2.pynn.compile import build_network
+    from pynn_spinnaker2.pynn.build import build_network
     from pynn_spinnaker2.pynn.simulator import state
 
     print(f"Brunel network, {args.n} neurons, p = {args.p} "
@@ -124,10 +124,11 @@ def main() -> None:
                       args.reports)
         print(f"  reports in {args.reports}")
     if args.run and not args.no_load:
-        from pynn_spinnaker2.pynn.simulator import Compiled
+        from pynn_spinnaker2.compile import Compiled
+        from pynn_spinnaker2.pynn.session import Loaded
 
-        state.compiled = Compiled(stages["network"], mapping, stages["image"],
-                                  stages["emulator"])
+        state.compiled = Loaded(Compiled(stages["network"], mapping, stages["image"]),
+                                stages["emulator"])
         state.dirty = False
         t = time.perf_counter()
         sim.run(args.run)

@@ -67,7 +67,7 @@ def main() -> None:
     start = time.perf_counter()
     import pyNN.spinnaker2 as sim
 
-    from pynn_spinnaker2.pynn.compile import build_network
+    from pynn_spinnaker2.pynn.build import build_network
     from pynn_spinnaker2.pynn.simulator import state
 
     print(f"{args.n} neurons in modules of {MODULE} (import: "

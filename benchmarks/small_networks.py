@@ -114,7 +114,7 @@ def child(simulator: str, network: str, timestep: float, t_stop: float) -> dict:
     out["build"] = time.perf_counter() - start
     out["compile"] = 0.0
     if simulator == "spinnaker2":
-        from pynn_spinnaker2.pynn.compile import compile_state
+        from pynn_spinnaker2.pynn.session import compile_state
         from pynn_spinnaker2.pynn.simulator import state
 
         start = time.perf_counter()

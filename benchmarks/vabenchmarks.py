@@ -104,7 +104,7 @@ def child(simulator: str, benchmark: str, tstop: float) -> dict:
     out["build"] = time.perf_counter() - start
     out["synapses"] = sum(sizes.values())
     if simulator == "spinnaker2":
-        from pynn_spinnaker2.pynn.compile import compile_state
+        from pynn_spinnaker2.pynn.session import compile_state
         from pynn_spinnaker2.pynn.simulator import state
 
         start = time.perf_counter()

@@ -8,7 +8,7 @@ and a per-PE heat map. See ``doc/cost_model.md``.
 
 from .activity import Activity, build_activity, routes
 from .constants import DEFAULT_CONSTANTS, KERNEL_OPS, Constant, CostConstants, KernelOps
-from .model import CostModelError, CostReport, estimate
+from .pricing import CostModelError, CostReport, estimate
 from .recorder import ActivityRecorder
 
 __all__ = ["Activity", "ActivityRecorder", "Constant", "CostConstants", "CostModelError",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from .model import CostReport
+from .activity import build_activity
+from .constants import DEFAULT_CONSTANTS, CostConstants
+from .pricing import CostReport, estimate
 
 
 def _si(value: float, unit: str) -> str:
@@ -145,3 +148,38 @@ def write_cost_report(report: CostReport, folder: str | Path, heatmap: bool = Tr
     if heatmap:
         write_heatmap(report, folder / "cost_heatmap.png")
     return folder
+
+
+def run_cost(emulator: object, clock_hz: float, timing: str = "real_time",
+             inferences: int = 1, constants: CostConstants = DEFAULT_CONSTANTS) -> CostReport:
+    """The cost estimate of what ``emulator`` ran since its last reset.
+
+    Parameters
+    ----------
+    emulator
+        The backend that ran: its ``image`` and the work it counted (``activity``).
+    clock_hz
+        PE clock.
+    timing, inferences, constants
+        As for :func:`~pynn_spinnaker2.cost.estimate`.
+    """
+    activity = build_activity(emulator.image, emulator.activity)
+    return estimate(activity, constants, timing=timing, inferences=inferences,
+                    clock_hz=clock_hz)
+
+
+def write_run_cost(emulator: object, folder: str | Path, clock_hz: float,
+                   **kwargs: object) -> CostReport:
+    """Write cost.txt, cost.json and cost_heatmap.png for what ``emulator`` ran into
+    ``folder``; returns the report (``kwargs`` as for :func:`run_cost`). Without matplotlib
+    the heat map is left out, with a warning."""
+    report = run_cost(emulator, clock_hz, **kwargs)
+    try:
+        import matplotlib  # noqa: F401
+        heatmap = True
+    except ImportError:
+        warnings.warn("cost report: the per-PE heat map needs matplotlib (pip install "
+                      "'pynn_spinnaker2[plot]'); writing text and JSON only", stacklevel=2)
+        heatmap = False
+    write_cost_report(report, folder, heatmap=heatmap)
+    return report

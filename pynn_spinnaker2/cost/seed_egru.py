@@ -29,7 +29,7 @@ import numpy as np
 
 from .activity import PER_CHIP, PER_CORE, Activity
 from .constants import DEFAULT_CONSTANTS, CostConstants
-from .model import CostReport, estimate
+from .pricing import CostReport, estimate
 
 #: The seed deployment's published figures (DESIGN.md, from Nazeer et al. 2024).
 PUBLISHED = {"power_w": 0.39, "latency_s": 0.170, "energy_j": 0.065, "pes": 150}

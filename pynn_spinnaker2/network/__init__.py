@@ -1,6 +1,6 @@
 """Network: the frozen description every later stage starts from."""
 
-from .model import (
+from .spec import (
     FORMAT_VERSION,
     CurrentSourceSpec,
     Network,

@@ -7,7 +7,7 @@ import numpy as np
 from ..cells import CELL_MODELS
 from ..errors import NetworkError
 from ..synapses.stdp import STDP_PARAMS, STDP_RULES
-from .model import Network, PopulationSpec, ProjectionSpec
+from .spec import Network, PopulationSpec, ProjectionSpec
 
 #: Synapse types the cores implement -> their per-synapse parameters besides weight, delay.
 SYNAPSE_PARAMS = {"StaticSynapse": (), "TsodyksMarkramSynapse": ("U", "tau_rec", "tau_facil"),

@@ -99,7 +99,7 @@ def write_reports(folder: str | None = None) -> object:
     ``reports`` folder given to ``setup``); compiles first if needed. After a run they
     include the run's packet counts. See :mod:`pynn_spinnaker2.reports`."""
     from ..reports import write_reports as write
-    from .compile import compile_state
+    from .session import compile_state
     from .simulator import state
 
     target = folder or state.reports

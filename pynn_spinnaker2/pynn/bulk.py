@@ -22,21 +22,17 @@ from copy import deepcopy
 from dataclasses import dataclass
 
 import numpy as np
-from lazyarray import larray
 from pyNN import connectors as pc
 from pyNN import errors
-from pyNN.parameters import LazyArray
 from pyNN.random import NumpyRNG, RandomDistribution
 from pyNN.standardmodels import StandardSynapseType
+
+from .bulk_values import Bounds, check_signs, synapse_values
 
 #: Random numbers drawn per call when a connection matrix is sampled chunk by chunk: 16 MB,
 #: under glibc's largest mmap threshold, so the buffers are reused rather than freshly mapped
 #: (touching fresh pages dominated the cost on the development VM).
 CHUNK = 1 << 21
-#: NumpyRNG distributions whose values do not depend on how the draws are split into calls
-#: (each value consumes the generator independently of the call it belongs to).
-SPLIT_INVARIANT = frozenset({"uniform", "uniform_int", "normal", "lognormal", "exponential",
-                             "gamma", "normal_clipped_to_boundary"})
 
 
 @dataclass(frozen=True)
@@ -339,79 +335,15 @@ def _parameter_space(connector: object, projection: object) -> object:
 def _finish(connector: object, projection: object, pre: np.ndarray, cols: np.ndarray,
             space: object) -> Synapses:
     """Synapse parameters for (pre, column) pairs in column order, checked as PyNN checks."""
-    bounds = _Bounds(cols)
-    params = {name: _values(lazy, pre, cols, bounds) for name, lazy in space.items()}
+    bounds = Bounds(cols)
+    params = {name: synapse_values(lazy, pre, cols, bounds) for name, lazy in space.items()}
     if connector.safe and cols.size:
         uniform = {name for name, lazy in space.items() if lazy.is_homogeneous}
-        _check(projection, params, bounds, uniform)
+        check_signs(projection, params, bounds, uniform)
     post_idx = np.asarray(projection.post.id_to_index(projection.post.all_cells), np.int64)
     if not np.array_equal(post_idx, np.arange(post_idx.size)):
         cols = post_idx[cols]
     return Synapses(pre, cols, params)
-
-
-class _Bounds:
-    """Where each target's synapses start and end (computed only if someone asks)."""
-
-    def __init__(self, cols: np.ndarray) -> None:
-        self.cols = cols
-        self._bounds: np.ndarray | None = None
-
-    def get(self) -> np.ndarray:
-        if self._bounds is None:
-            cols = self.cols
-            self._bounds = (np.flatnonzero(np.r_[True, cols[1:] != cols[:-1], True])
-                            if cols.size else np.zeros(1, np.int64))
-        return self._bounds
-
-
-def _values(lazy: LazyArray, pre: np.ndarray, cols: np.ndarray, bounds: _Bounds
-            ) -> np.ndarray:
-    """One parameter at each synapse: in bulk where that draws the same numbers, else one
-    target at a time exactly as PyNN does (``lazy[sources, column]``)."""
-    n = pre.size
-    if lazy.is_homogeneous:
-        return np.full(n, float(lazy.evaluate(simplify=True)))
-    base = lazy.base_value
-    plain = all(not isinstance(arg, larray) for _, arg in lazy.operations)
-    if plain and isinstance(base, RandomDistribution) and type(base.rng) is NumpyRNG \
-            and base.name in SPLIT_INVARIANT:
-        values = base.next(n) if n else np.zeros(0)
-        return np.broadcast_to(np.asarray(lazy._apply_operations(values), float), (n,)).copy()
-    if plain and isinstance(base, np.ndarray) and base.ndim == 2:
-        return np.asarray(lazy._apply_operations(base[pre, cols]), float)
-    out = np.empty(n)
-    edges = bounds.get()
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
-        out[a:b] = np.broadcast_to(np.asarray(lazy[pre[a:b], int(cols[a])], float), (b - a,))
-    return out
-
-
-def _check(projection: object, params: dict[str, np.ndarray], bounds: _Bounds,
-           uniform: set[str]) -> None:
-    """PyNN's per-target parameter checks (weight signs), applied to whole arrays with the
-    same outcome: every target is checked on its own where the signs differ between them.
-    A homogeneous parameter is checked as the one number PyNN checks."""
-    syn = projection.synapse_type
-    for parameter_name, check in getattr(syn, "parameter_checks", {}).items():
-        native = syn.translations[parameter_name]["translated_name"]
-        if native not in params:
-            continue
-        values = params[native]
-        if native in uniform:
-            check(float(values[0]), projection)
-            continue
-        if np.all(values >= 0) or np.all(values <= 0):
-            check(values, projection)
-            continue
-        bounds = bounds.get()
-        starts = bounds[:-1]
-        neg = np.minimum.reduceat(values, starts) < 0
-        pos = np.maximum.reduceat(values, starts) > 0
-        firsts = [int(np.argmax(neg & pos))] if np.any(neg & pos) else []
-        firsts += [int(np.argmax(neg)), int(np.argmax(pos))]
-        for k in sorted(set(firsts)):
-            check(values[bounds[k]:bounds[k + 1]], projection)
 
 
 def _empty(projection: object) -> Synapses:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
-from ..cost import DEFAULT_CONSTANTS, CostConstants, CostReport, build_activity, estimate
+from ..cost import DEFAULT_CONSTANTS, CostConstants, CostReport
+from ..cost.report import run_cost, write_run_cost
 from . import simulator
+
+
+def _ran() -> object:
+    """The emulator of the current run; RuntimeError before the first ``sim.run``."""
+    state = simulator.state
+    if state.compiled is None or state.compiled.emulator.step == 0:
+        raise RuntimeError("sim.get_cost(): nothing has run since setup/reset; call "
+                           "sim.run(...) first")
+    return state.compiled.emulator
 
 
 def get_cost(timing: str = "real_time", inferences: int = 1,
@@ -30,29 +39,16 @@ def get_cost(timing: str = "real_time", inferences: int = 1,
     RuntimeError
         Before the first ``sim.run``.
     """
-    state = simulator.state
-    if state.compiled is None or state.compiled.emulator.step == 0:
-        raise RuntimeError("sim.get_cost(): nothing has run since setup/reset; call "
-                           "sim.run(...) first")
-    emulator = state.compiled.emulator
-    activity = build_activity(emulator.image, emulator.activity)
-    return estimate(activity, constants, timing=timing, inferences=inferences,
-                    clock_hz=clock_hz if clock_hz is not None else state.machine.clock_hz)
+    clock = clock_hz if clock_hz is not None else simulator.state.machine.clock_hz
+    return run_cost(_ran(), clock, timing=timing, inferences=inferences, constants=constants)
 
 
-def cost_report(folder: str | Path, **kwargs: object) -> CostReport:
+def cost_report(folder: str | Path, timing: str = "real_time", inferences: int = 1,
+                constants: CostConstants = DEFAULT_CONSTANTS,
+                clock_hz: float | None = None) -> CostReport:
     """Write cost.txt, cost.json and cost_heatmap.png for the last run into ``folder``;
-    returns the report (``kwargs`` as for :func:`get_cost`). Without matplotlib the heat
+    returns the report (arguments as for :func:`get_cost`). Without matplotlib the heat
     map is left out, with a warning."""
-    from ..cost.report import write_cost_report
-
-    report = get_cost(**kwargs)
-    try:
-        import matplotlib  # noqa: F401
-        heatmap = True
-    except ImportError:
-        warnings.warn("cost report: the per-PE heat map needs matplotlib (pip install "
-                      "'pynn_spinnaker2[plot]'); writing text and JSON only", stacklevel=2)
-        heatmap = False
-    write_cost_report(report, folder, heatmap=heatmap)
-    return report
+    clock = clock_hz if clock_hz is not None else simulator.state.machine.clock_hz
+    return write_run_cost(_ran(), folder, clock, timing=timing, inferences=inferences,
+                          constants=constants)

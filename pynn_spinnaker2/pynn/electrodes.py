@@ -46,7 +46,7 @@ class SpiNNaker2CurrentSource(StandardCurrentSource):
         """Recording is always on: the current is a pure function of time on the cores."""
 
     def _get_data(self) -> tuple[np.ndarray, np.ndarray]:
-        from .compile import compile_state
+        from .session import compile_state
 
         compile_state(state)
         n = int(round(state.t / state.dt)) + 1

@@ -39,8 +39,8 @@ from ..frontends.nir_io import export_network, graph_dt, load_graph
 from ..frontends.nir_lower import nir_to_network
 from ..network import Network, ProjectionSpec, load, save, validate
 from . import simulator
+from .build import build_network
 from .bulk import Synapses
-from .compile import build_network
 
 
 @dataclass(frozen=True)

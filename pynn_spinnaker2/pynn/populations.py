@@ -13,6 +13,7 @@ from pyNN.standardmodels import StandardCellType
 
 from . import simulator
 from .recording import Recorder
+from .values import evaluate
 
 
 class Assembly(common.Assembly):
@@ -166,7 +167,7 @@ def _initial_array(population: Population, variable: str) -> np.ndarray:
     view that is initialized later keep the values they will run with."""
     _check_state_variable(population, variable)
     value = population.initial_values[variable]
-    values = simulator.evaluate(value, population.size)
+    values = evaluate(value, population.size)
     if isinstance(getattr(value, "base_value", None), RandomDistribution):
         population.initial_values[variable] = LazyArray(values.copy(), shape=(population.size,),
                                                         dtype=float)

@@ -17,7 +17,7 @@ from ..errors import NetworkError
 from ..network.validate import MAX_DELAY_STEPS
 from . import simulator
 from .bulk import bulk_connect
-from .egru import check_gate_target
+from .egru_types import check_gate_target
 from .standardmodels import StaticSynapse
 
 

@@ -26,7 +26,7 @@ class Recorder(recording.Recorder):
         simulator.state.dirty = True
 
     def _label(self) -> str:
-        from .compile import network_label
+        from .build import network_label
 
         return network_label(self.population, simulator.state)
 
@@ -41,7 +41,7 @@ class Recorder(recording.Recorder):
         if state.dirty:
             # Recording set-up changed since the last run: load it, so what is read matches
             # what was asked for (NaN where nothing was recorded yet).
-            from .compile import compile_state
+            from .session import compile_state
 
             compile_state(state)
             state.compiled.recordings = None
@@ -72,7 +72,7 @@ class Recorder(recording.Recorder):
                              clear: bool = False) -> object:
         segment = super()._get_current_segment(filter_ids, variables, clear)
         if getattr(self.population.celltype, "graded", False):
-            from .egru import graded_segment
+            from .egru_types import graded_segment
 
             graded_segment(self, segment, filter_ids)  # event values, activity sparsity
         return segment

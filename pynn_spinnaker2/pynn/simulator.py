@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass, field
 
-import numpy as np
 from pyNN import common
 
+from ..cost.report import write_run_cost
 from ..machine import Machine
+from .session import Loaded, compile_state
 
 name = "SpiNNaker2"
 logger = logging.getLogger("pynn_spinnaker2")
@@ -26,20 +26,6 @@ class ID(int, common.IDMixin):
     def __init__(self, n: int) -> None:
         int.__init__(n)
         common.IDMixin.__init__(self)
-
-
-@dataclass
-class Compiled:
-    """The stages of the last compilation (see DESIGN.md)."""
-
-    network: object
-    mapping: object
-    image: object
-    emulator: object
-    recordings: object = None
-    recordings_step: int = -1
-    timings: dict[str, float] = field(default_factory=dict)
-    weight_index: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 class State(common.control.BaseState):
@@ -68,7 +54,7 @@ class State(common.control.BaseState):
         self.current_sources: list = []
         self.id_counter = 0
         self.segment_counter = -1
-        self.compiled: Compiled | None = None
+        self.compiled: Loaded | None = None
         self.dirty = True
         self.write_on_end = []
         self.reset()
@@ -95,8 +81,6 @@ class State(common.control.BaseState):
 
     def run_until(self, tstop: float) -> None:
         """Advance to ``tstop`` ms, a point of the time grid."""
-        from .compile import compile_state
-
         steps = tstop / self.dt
         if abs(steps - round(steps)) > 1e-6:
             # Rounding would drift: run(0.25) at dt = 0.1 would advance 0.2 ms each time.
@@ -115,9 +99,8 @@ class State(common.control.BaseState):
             if prj._plastic:
                 prj._weights_stale = True
         if self.reports and n_steps > 0:
-            from .cost import cost_report
-
-            cost_report(self.reports)  # the run's cost next to the mapping reports
+            # The run's cost next to the mapping reports.
+            write_run_cost(emulator, self.reports, self.machine.clock_hz)
 
     def recordings(self) -> list:
         """Raw recordings of the emulator, cached until the next run."""
@@ -140,12 +123,3 @@ def _progress_bar(done: int, total: int) -> None:
 
 
 state = State()
-
-
-def evaluate(values: object, size: int) -> np.ndarray:
-    """A PyNN parameter value (LazyArray, scalar, array) as a float array of ``size``."""
-    from lazyarray import larray
-
-    if isinstance(values, larray):
-        values = values.evaluate(simplify=False)
-    return np.broadcast_to(np.asarray(values, dtype=float), (size,)).copy()

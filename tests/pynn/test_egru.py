@@ -227,7 +227,7 @@ def test_zero_weights_make_no_synapses(sim) -> None:
 
 
 def test_graded_source_round_trips_through_xml(sim) -> None:
-    from pynn_spinnaker2.pynn.compile import build_network
+    from pynn_spinnaker2.pynn.build import build_network
     from pynn_spinnaker2.pynn.simulator import state
 
     sim.setup(timestep=1.0)

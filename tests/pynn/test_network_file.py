@@ -9,7 +9,7 @@ import pytest
 
 from pynn_spinnaker2.errors import FormatError, NetworkError
 from pynn_spinnaker2.network import to_xml
-from pynn_spinnaker2.pynn.compile import build_network
+from pynn_spinnaker2.pynn.build import build_network
 from pynn_spinnaker2.pynn.simulator import state
 
 

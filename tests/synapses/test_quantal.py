@@ -268,7 +268,7 @@ def test_xml_round_trip_keeps_the_synapse_types_and_their_state(tmp_path) -> Non
     import pyNN.spinnaker2 as sim
 
     from pynn_spinnaker2.network import from_xml, to_xml
-    from pynn_spinnaker2.pynn.compile import build_network
+    from pynn_spinnaker2.pynn.build import build_network
     from pynn_spinnaker2.pynn.simulator import state
 
     def results(pops: dict) -> list[np.ndarray]:

@@ -1,99 +1,24 @@
-"""PyNN objects -> Network, and the compile step run before each run.
+"""PyNN objects -> Network: the frozen description the compiler starts from.
 
-Compilation is lazy: nothing is built until ``run``; afterwards it is redone only when the
-network changed (parameters, connections, recording, sources). A change after a run keeps the
-emulator's state when the new image places the same cores.
+:func:`build_network` reads the populations, projections, current sources and recordings of a
+simulator state into a :class:`~pynn_spinnaker2.network.Network`; nothing here runs or maps
+anything. Labels are made unique here, once, so every later stage names parts by label.
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 from pyNN.parameters import LazyArray, Sequence
 from pyNN.random import RandomDistribution
 
-from ..backends.emulator import Emulator
-from ..image import build_image
-from ..mapping import map_network
 from ..network import (
     CurrentSourceSpec,
     Network,
     PopulationSpec,
     ProjectionSpec,
     RecordSpec,
-    from_xml,
-    to_xml,
-    validate,
 )
-from .simulator import Compiled, State, evaluate
-
-
-def compile_state(state: State) -> None:
-    """Bring the compiled stages up to date with the PyNN objects."""
-    if not state.dirty and state.compiled is not None:
-        return
-    timings = {}
-    start = time.perf_counter()
-    # Learnt weights come back first, so the new image carries them on.
-    for prj in state.projections:
-        if prj._plastic:
-            prj._sync_weights()
-    # The run goes through the XML intermediate form, so every run tests the format.
-    network = validate(from_xml(to_xml(build_network(state))))
-    timings["network"] = time.perf_counter() - start
-    start = time.perf_counter()
-    mapping = map_network(network)
-    timings["mapping"] = time.perf_counter() - start
-    start = time.perf_counter()
-    image = build_image(network, mapping)
-    timings["image"] = time.perf_counter() - start
-    old = state.compiled
-    start = time.perf_counter()
-    if old is not None and old.emulator.same_layout(image):
-        old.emulator.reload(image)  # keeps the state, the time and the random streams
-        emulator = old.emulator
-    elif old is not None and old.emulator.step > 0:
-        changed = _delay_buffers_changed(old.image, image)
-        if changed:
-            raise NotImplementedError(
-                f"the longest synaptic delay into population(s) {changed} changed after "
-                f"sim.run(): the cores' delay buffers are sized to it and cannot change in "
-                f"mid-run; call sim.reset() first, or keep the longest delay of the first run")
-        raise NotImplementedError(
-            "the network's populations or their placement changed after sim.run() (a new "
-            "population, a new neurons-per-core limit, or new recordings of a spike source); "
-            "the cores cannot be re-laid-out in mid-run: call sim.reset() first, or create "
-            "everything before the first run")
-    else:
-        emulator = Emulator(image)
-    timings["load"] = time.perf_counter() - start
-    state.compiled = Compiled(network, mapping, image, emulator, timings=timings,
-                              weight_index=_weight_index(state, image))
-    state.dirty = False
-    if state.reports:
-        from ..reports import write_reports
-
-        write_reports(state.compiled, state.reports)
-
-
-def _delay_buffers_changed(old: object, new: object) -> list[str]:
-    """Populations whose cores differ from the running ones only in their delay buffers
-    (``input_ring``), when nothing else about the layout changed."""
-    if len(old.cores) != len(new.cores):
-        return []
-    labels = []
-    for core_old, core_new, where in zip(old.cores, new.cores, new.index_map, strict=True):
-        same = (core_old.chip, core_old.pe, core_old.kernel, core_old.n_neurons,
-                core_old.key) == (core_new.chip, core_new.pe, core_new.kernel,
-                                  core_new.n_neurons, core_new.key)
-        if not same:
-            return []
-        ring_old = core_old.sram.get("input_ring")
-        ring_new = core_new.sram.get("input_ring")
-        if ring_old is not None and ring_new is not None and ring_old.shape != ring_new.shape:
-            labels.append(where.population)
-    return sorted(set(labels))
+from .values import evaluate
 
 
 def unique_labels(objects: list) -> dict[int, str]:
@@ -111,12 +36,12 @@ def unique_labels(objects: list) -> dict[int, str]:
     return out
 
 
-def network_label(population: object, state: State) -> str:
+def network_label(population: object, state: object) -> str:
     """The label a root population has in the Network built from ``state``."""
     return unique_labels(state.populations)[id(population)]
 
 
-def build_network(state: State) -> Network:
+def build_network(state: object) -> Network:
     """The frozen Network described by the current PyNN objects."""
     labels = unique_labels(state.populations)
     pops = tuple(_population(p, state, labels[id(p)]) for p in state.populations)
@@ -127,7 +52,7 @@ def build_network(state: State) -> Network:
     return Network(state.dt, pops, projections, sources, state.machine, state.seed)
 
 
-def _population(pop: object, state: State, label: str) -> PopulationSpec:
+def _population(pop: object, state: object, label: str) -> PopulationSpec:
     model = pop.celltype.__class__.__name__
     size = pop.size
     params, spike_times, spike_values = {}, None, None
@@ -211,7 +136,7 @@ def _projections(prj: object, label: str, pop_labels: dict[int, str]) -> list[Pr
     return [spec for spec, _ in _projection_parts(prj, label, pop_labels)]
 
 
-def _weight_index(state: State, image: object) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+def weight_index(state: object, image: object) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """``id(projection)`` -> (core, position) of each plastic connection's weight."""
     by_label = {p.projection: p for p in image.plastic}
     labels, pop_labels = unique_labels(state.projections), unique_labels(state.populations)

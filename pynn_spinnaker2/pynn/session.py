@@ -1,0 +1,78 @@
+"""The compiled network a PyNN session runs, and the step that keeps it up to date.
+
+Compilation is lazy: nothing is built until ``run``; afterwards it is redone only when the
+network changed (parameters, connections, recording, sources). A change after a run keeps the
+emulator's state when the new image places the same cores (:func:`pynn_spinnaker2.compile.load`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..compile import Compiled, compile_network, load
+from .build import build_network, weight_index
+
+
+@dataclass
+class Loaded:
+    """A compilation and the emulator running it, with what the PyNN layer caches about it.
+
+    ``network``, ``mapping``, ``image`` and ``timings`` are those of :attr:`compiled`.
+    """
+
+    compiled: Compiled
+    emulator: object
+    recordings: object = None
+    recordings_step: int = -1
+    weight_index: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def network(self) -> object:
+        """The Network that was compiled."""
+        return self.compiled.network
+
+    @property
+    def mapping(self) -> object:
+        """Its mapping."""
+        return self.compiled.mapping
+
+    @property
+    def image(self) -> object:
+        """Its machine image."""
+        return self.compiled.image
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds per stage: network, mapping, image and load."""
+        return self.compiled.timings
+
+
+def compile_state(state: object) -> None:
+    """Bring ``state.compiled`` (a :class:`Loaded`) up to date with the PyNN objects of
+    ``state`` (the :class:`~pynn_spinnaker2.pynn.simulator.State`)."""
+    if not state.dirty and state.compiled is not None:
+        return
+    start = time.perf_counter()
+    # Learnt weights come back first, so the new image carries them on.
+    for prj in state.projections:
+        if prj._plastic:
+            prj._sync_weights()
+    network = build_network(state)
+    built = time.perf_counter() - start
+    # The run goes through the XML intermediate form, so every run tests the format.
+    compiled = compile_network(network, through_xml=True)
+    compiled.timings["network"] += built
+    old = state.compiled
+    start = time.perf_counter()
+    emulator = load(compiled.image, old.emulator if old is not None else None)
+    compiled.timings["load"] = time.perf_counter() - start
+    state.compiled = Loaded(compiled, emulator,
+                            weight_index=weight_index(state, compiled.image))
+    state.dirty = False
+    if state.reports:
+        from ..reports import write_reports
+
+        write_reports(state.compiled, state.reports)
