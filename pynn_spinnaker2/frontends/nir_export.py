@@ -30,12 +30,11 @@ import numpy as np
 from ..cells.nir_cuba import DEFAULTS as NIR_DEFAULTS
 from ..cells.nir_cuba import MODELS as NIR_MODELS
 from ..network import Network, PopulationSpec
+from . import nir_units as units
 from .nir_extensions import EXTENSIONS, ExportedNode, for_model
 
 SOURCES = ("SpikeSourceArray", "SpikeSourcePoisson", "SpikeSourceGamma",
            "SpikeSourcePoissonRefractory", "GradedSourceArray")
-#: Largest dense weight matrix written for one projection (entries; 512 MiB of float64).
-MAX_DENSE = 1 << 26
 
 
 def network_to_nir(network: Network, dt: float | None = None) -> nir.NIRGraph:
@@ -56,7 +55,7 @@ def network_to_nir(network: Network, dt: float | None = None) -> nir.NIRGraph:
     """
     h = network.timestep
     dt = h * 1e-3 if dt is None else float(dt)
-    scale = h / dt
+    scale = units.time_scale(h, dt)
     names = _node_names([p.label for p in network.populations]
                         + [p.label for p in network.projections])
     nodes: dict[str, nir.NIRNode] = {}
@@ -84,12 +83,12 @@ def network_to_nir(network: Network, dt: float | None = None) -> nir.NIRGraph:
         if proj.synapse != "StaticSynapse":
             raise NotImplementedError(f"NIR export: projection {proj.label!r} uses "
                                       f"{proj.synapse}; NIR has static weights only")
-        if pre.size * post.size > MAX_DENSE:
+        if pre.size * post.size > units.MAX_DENSE:
             raise NotImplementedError(
                 f"NIR export: projection {proj.label!r} ({pre.size} x {post.size}) would be a "
                 f"dense NIR weight matrix of {pre.size * post.size} entries (NIR has no sparse "
-                f"weights); the limit is {MAX_DENSE}")
-        steps = np.round(np.asarray(proj.delay) / h).astype(np.int64)
+                f"weights); the limit is {units.MAX_DENSE}")
+        steps = units.delay_steps(proj.delay, h)
         groups = np.unique(steps)
         for d in groups:
             sel = steps == d
@@ -99,7 +98,7 @@ def network_to_nir(network: Network, dt: float | None = None) -> nir.NIRGraph:
             nodes[lin] = nir.Linear(weight=w)
             edges.append((names[pre.label], lin))
             if d > 1:
-                nodes[lin + "_d"] = nir.Delay(delay=np.full(post.size, (d - 1) * dt))
+                nodes[lin + "_d"] = nir.Delay(delay=np.full(post.size, units.nir_delay(d, dt)))
                 edges += [(lin, lin + "_d"), (lin + "_d", names[post.label])]
             else:
                 edges.append((lin, names[post.label]))
@@ -129,7 +128,7 @@ def _wire_inputs(target: str, part: ExportedNode, pops: dict[str, PopulationSpec
         tag = f"{target}_input_{names[pre]}" + ("" if steps == 1 else f"_delay{steps}")
         if steps > 1:
             delay = _unique(f"{tag}_d", nodes)
-            nodes[delay] = nir.Delay(delay=np.full(size, (steps - 1) * dt))
+            nodes[delay] = nir.Delay(delay=np.full(size, units.nir_delay(steps, dt)))
             edges.append((end, delay))
             end = delay
         if len(part.inputs) > 1 or size != n_in:
@@ -156,15 +155,8 @@ def _population_node(pop: PopulationSpec, scale: float) -> nir.NIRNode:
     t = model.extra["nir_type"]
     p = {k: np.asarray(pop.params.get(k, np.full(pop.size, v)), dtype=float)
          for k, v in NIR_DEFAULTS[pop.model].items()}
-    fields = {}
-    for name, value in p.items():
-        if name in ("bias", "euler"):
-            continue
-        if name in ("tau", "tau_syn", "tau_mem"):
-            value = value / scale
-        elif name == "r" and t in ("IF", "I"):
-            value = value * scale
-        fields[name] = value
+    fields = {name: units.to_nir(t, name, value, scale) for name, value in p.items()
+              if name not in ("bias", "euler")}
     metadata = {}
     if "euler" in p:
         euler = p["euler"] > 0.5

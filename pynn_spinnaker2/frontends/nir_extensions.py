@@ -3,7 +3,8 @@
 NIR has no node for some cell types the chip runs (the EGRU, with its gates and graded
 events). Each such type is one :class:`NIRExtension`, registered with :func:`register` from
 its own small module: our reader (:func:`pynn_spinnaker2.frontends.nir_read.read_nir`) then
-loads the type's nodes, the importer builds its population, and the exporter writes it.
+loads the type's nodes, the importer builds its population, and the exporter writes it. The
+extensions this package ships register when :mod:`pynn_spinnaker2.frontends` is imported.
 
 Two ways to store such a node in a file:
 
@@ -173,7 +174,3 @@ def container_type(metadata: object) -> str | None:
                          f"read as plain NIR")
     return marker
 
-
-# The extensions this package ships register themselves here, so that every user of the
-# registry (reader, importer, exporter) sees them.
-from . import nir_egru  # noqa: E402,F401

@@ -11,7 +11,6 @@ from pyNN.recording import *  # noqa: F401,F403
 from pyNN.space import Space  # noqa: F401
 from pyNN.standardmodels import StandardCellType
 
-from ..frontends.nir_io import export_nir, import_nir  # noqa: F401
 from ..machine import Machine  # noqa: F401
 from .control import (  # noqa: F401
     end,
@@ -45,7 +44,12 @@ from .egru import (  # noqa: F401
     synapse_memory,
 )
 from .electrodes import ACSource, DCSource, NoisyCurrentSource, StepCurrentSource  # noqa: F401
-from .network_file import load_network, save_network  # noqa: F401
+from .network_file import (  # noqa: F401
+    export_nir,
+    import_nir,
+    load_network,
+    save_network,
+)
 from .nir_cells import (  # noqa: F401
     NIR_I,
     NIR_IF,

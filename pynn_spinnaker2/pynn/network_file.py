@@ -1,4 +1,10 @@
-"""``sim.save_network(path)`` and ``sim.load_network(path)``: a whole network as one XML file.
+"""A Network as PyNN objects: ``sim.save_network``/``sim.load_network`` and the NIR import.
+
+:func:`build_objects` is the one rebuilder from a Network to Populations, Projections and
+current sources; :func:`load_network` (an XML file) and :func:`import_nir` (a NIR graph,
+lowered by :mod:`pynn_spinnaker2.frontends`) both go through it. :func:`export_nir` writes
+the current network as a NIR graph.
+
 
 The file is the XML intermediate form (``doc/xml_format.md``): populations with their
 parameters, initial values and recording requests, projections as connection lists, current
@@ -23,13 +29,17 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import nir
 import numpy as np
 from pyNN import connectors
 from pyNN.parameters import LazyArray, Sequence
 
 from ..errors import NetworkError
+from ..frontends.nir_io import export_network, graph_dt, load_graph
+from ..frontends.nir_lower import nir_to_network
 from ..network import Network, ProjectionSpec, load, save, validate
 from . import simulator
+from .build import build_network
 from .bulk import Synapses
 
 
@@ -64,8 +74,6 @@ def save_network(path: str | Path, compress: bool = True) -> Path:
     compress
         zlib-compress the array data (smaller, slower to write; loading reads either).
     """
-    from .build import build_network
-
     return save(validate(build_network(simulator.state)), path, compress=compress)
 
 
@@ -100,11 +108,26 @@ def load_network(path: str | Path, machine: bool = True) -> LoadedNetwork:
                            f"network into a fresh sim.setup()")
     if machine:
         state.machine, state.seed = network.machine, network.seed
+    return build_objects(network)
+
+
+def build_objects(network: Network, label_prefix: str = "") -> LoadedNetwork:
+    """Create the PyNN objects of ``network`` in the current simulation.
+
+    Parameters
+    ----------
+    network
+        The network (its time step is taken to be the simulation's).
+    label_prefix
+        Prepended to every population and projection label (the returned dictionaries
+        keep the network's labels).
+    """
     sim = importlib.import_module("pyNN.spinnaker2")
-    pops = {spec.label: _population(sim, spec) for spec in network.populations}
-    projections = {spec.label: _projection(sim, spec, pops) for spec in network.projections}
+    pops = {spec.label: _population(sim, spec, label_prefix) for spec in network.populations}
+    projections = {spec.label: _projection(sim, spec, pops, label_prefix)
+                   for spec in network.projections}
     sources = tuple(_current_source(sim, spec, pops) for spec in network.current_sources)
-    state.dirty = True
+    simulator.state.dirty = True
     return LoadedNetwork(pops, projections, sources, network)
 
 
@@ -116,14 +139,16 @@ def _cls(sim: object, name: str, what: str) -> type:
     return cls
 
 
-def _population(sim: object, spec: object) -> object:
-    pop = sim.Population(spec.size, _cls(sim, spec.model, "cell type")(), label=spec.label)
+def _population(sim: object, spec: object, label_prefix: str = "") -> object:
+    pop = sim.Population(spec.size, _cls(sim, spec.model, "cell type")(),
+                         label=label_prefix + spec.label)
     for name, values in spec.params.items():
         pop._parameters[name] = np.array(values, dtype=float)
-    if spec.spike_times is not None:
-        times = np.empty(spec.size, dtype=object)
-        times[:] = [Sequence(np.asarray(t, float)) for t in spec.spike_times]
-        pop._parameters["spike_times"] = times
+    for name, sequences in (("spike_times", spec.spike_times), ("values", spec.spike_values)):
+        if sequences is not None:  # values: a GradedSourceArray's payloads
+            column = np.empty(spec.size, dtype=object)
+            column[:] = [Sequence(np.asarray(t, float)) for t in sequences]
+            pop._parameters[name] = column
     if spec.initial:
         pop.initialize(**{name: np.array(v, dtype=float) for name, v in spec.initial.items()})
     if spec.max_per_core is not None:
@@ -168,10 +193,11 @@ class SavedConnector(connectors.Connector):
                                            **{k: v[sel] for k, v in columns.items()})
 
 
-def _projection(sim: object, spec: ProjectionSpec, pops: dict[str, object]) -> object:
+def _projection(sim: object, spec: ProjectionSpec, pops: dict[str, object],
+                label_prefix: str = "") -> object:
     synapse = _cls(sim, spec.synapse, "synapse type")()
     projection = sim.Projection(pops[spec.pre], pops[spec.post], SavedConnector(spec), synapse,
-                                receptor_type=spec.receptor, label=spec.label)
+                                receptor_type=spec.receptor, label=label_prefix + spec.label)
     for name in getattr(synapse, "initial_state", ()):  # what Projection.initialize set
         if name in spec.params:
             projection._set_initial_value_array(name, LazyArray(np.array(spec.params[name],
@@ -185,3 +211,163 @@ def _current_source(sim: object, spec: object, pops: dict[str, object]) -> objec
     for label, idx in spec.targets:
         source.inject_into(pops[label][np.asarray(idx)])
     return source
+
+
+# -- NIR ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NIRNetwork:
+    """What :func:`import_nir` built.
+
+    Parameters
+    ----------
+    populations
+        Node name (dotted through nested graphs) -> its Population.
+    projections
+        Projection label (``source->target``) -> Projection.
+    inputs
+        Input node name -> its ``SpikeSourceArray`` Population (a ``GradedSourceArray``
+        for an Input that sends values: one feeding an EGRU, see ``doc/nir.md``).
+    outputs
+        Output node name -> (Population, recorded variable).
+    shapes
+        Node name -> the node's shape in the graph (populations are flat, in C order).
+    dt
+        The graph time step used.
+    """
+
+    populations: dict[str, object]
+    projections: dict[str, object]
+    inputs: dict[str, object]
+    outputs: dict[str, tuple[object, str]]
+    shapes: dict[str, tuple[int, ...]]
+    dt: float
+
+    def set_input(self, name: str, raster: np.ndarray) -> None:
+        """Drive Input ``name`` with a raster, one row per time step.
+
+        Row t (one value per input element, the node's shape flattened) is sent at
+        (t + 1) x timestep, so it is the input of step t + 1 of the first layer. The rows
+        hold spike counts (integers >= 0) for a spiking Input; for a graded one (a
+        ``GradedSourceArray``, as an Input feeding an EGRU becomes) any finite values, row
+        t being sequence position t (zeros are not sent: they add nothing).
+        """
+        pop = self._input(name)
+        raster = np.asarray(raster)
+        if raster.ndim < 2 or int(np.prod(raster.shape[1:])) != pop.size:
+            raise NetworkError(f"Input {name!r}: the raster needs shape (steps, {pop.size}) "
+                               f"(or (steps, *{self.shapes[name]})), got {raster.shape}")
+        if getattr(pop.celltype, "graded", False):
+            self._set_values(name, pop, raster.reshape(raster.shape[0], pop.size))
+            return
+        counts = raster.reshape(raster.shape[0], pop.size)
+        if np.any(counts < 0) or np.any(counts != np.round(counts)):
+            raise NetworkError(f"Input {name!r}: the raster holds spike counts (integers >= "
+                               f"0); got values such as {counts[counts != np.round(counts)][:1]}"
+                               f" or negative ones")
+        h = simulator.state.dt
+        steps = np.arange(1, counts.shape[0] + 1) * h
+        pop.set(spike_times=[Sequence(np.repeat(steps, counts[:, i].astype(np.int64)))
+                             for i in range(pop.size)])
+
+    def _set_values(self, name: str, pop: object, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=float)
+        if not np.all(np.isfinite(values)):
+            raise NetworkError(f"Input {name!r}: the values must be finite")
+        h = simulator.state.dt
+        times = np.arange(1, values.shape[0] + 1) * h
+        sent = values != 0
+        pop.set(spike_times=[Sequence(times[sent[:, i]]) for i in range(pop.size)],
+                values=[Sequence(values[sent[:, i], i]) for i in range(pop.size)], start=h)
+
+    def read_output(self, name: str) -> np.ndarray:
+        """Output ``name`` after a run: a (steps, n) array, spike counts per step for a
+        spiking node, the event values per step for a graded one (an EGRU: row t holds the
+        events stamped (t + 1) x timestep, 0 where a unit sent nothing), the recorded state
+        (``v``) sampled every step otherwise."""
+        if name not in self.outputs:
+            raise KeyError(f"no Output named {name!r}; outputs are {sorted(self.outputs)}")
+        pop, variable = self.outputs[name]
+        h = simulator.state.dt
+        block = pop.get_data(variable, clear=False)
+        segment = block.segments[-1]
+        if variable == "spikes":
+            n_steps = int(round(simulator.state.t / h))
+            out = np.zeros((n_steps, pop.size))
+            graded = getattr(pop.celltype, "graded", False)
+            for train in segment.spiketrains:
+                idx = np.round(np.asarray(train.magnitude) / h).astype(np.int64) - 1
+                value = (np.asarray(train.array_annotations["value"], dtype=float) if graded
+                         else np.ones(idx.size))
+                keep = (idx >= 0) & (idx < n_steps)
+                np.add.at(out[:, int(train.annotations["source_index"])], idx[keep],
+                          value[keep])
+            return out
+        signal = segment.filter(name=variable)[0]
+        return np.asarray(signal.magnitude)[1:]
+
+    def _input(self, name: str) -> object:
+        if name not in self.inputs:
+            raise KeyError(f"no Input named {name!r}; inputs are {sorted(self.inputs)}")
+        return self.inputs[name]
+
+
+def import_nir(graph_or_path: nir.NIRGraph | str | Path, dt: float | None = None,
+               discretisation: str = "exact", label_prefix: str = "") -> NIRNetwork:
+    """Build Populations and Projections from a NIR graph in the current simulation.
+
+    Parameters
+    ----------
+    graph_or_path
+        A ``nir.NIRGraph`` or the path of a NIR file.
+    dt
+        The time step the graph was made for, in the graph's own time unit (NIR stores no
+        time step): 1e-4 for snnTorch's exports, 1e-3 for Norse's (seconds). One such step
+        becomes one simulation step (``sim.setup(timestep=...)``). Default: the ``dt`` in
+        the graph's metadata (graphs written by :func:`export_nir` have it).
+    discretisation
+        ``exact`` integrates each node's ODE exactly over the step; ``euler`` takes the
+        forward-Euler step snnTorch and Norse take (see ``doc/nir.md`` for the difference).
+    label_prefix
+        Prepended to every population and projection label (to import a graph twice).
+
+    Returns
+    -------
+    NIRNetwork
+        The Populations by node name, the Inputs (SpikeSourceArrays to drive) and the
+        Outputs (recorded already).
+    """
+    graph = load_graph(graph_or_path)
+    dt = graph_dt(graph, dt)
+    state = simulator.state
+    imported = nir_to_network(graph, dt, state.dt, discretisation, state.machine, state.seed)
+    built = build_objects(imported.network, label_prefix)
+    pops = built.populations
+    return NIRNetwork(
+        populations={k: v for k, v in pops.items() if k not in imported.inputs},
+        projections=dict(built.projections),
+        inputs={k: pops[v] for k, v in imported.inputs.items()},
+        outputs={k: (pops[label], var) for k, (label, var) in imported.outputs.items()},
+        shapes=dict(imported.shapes), dt=dt)
+
+
+def export_nir(path: str | Path | None = None, dt: float | None = None) -> nir.NIRGraph:
+    """The current PyNN network as a NIR graph, written to ``path`` when given.
+
+    Parameters
+    ----------
+    path
+        File to write (``nir.write``, nodes kept in the graph's order); ``nir.read`` reads
+        it. EGRU populations are written as EGRU extension nodes (subgraphs that
+        ``nir.read`` returns as they are and :func:`import_nir` turns back into EGRU
+        populations; see ``doc/nir.md``).
+    dt
+        Time step of the graph in its time unit; default the simulation time step in
+        seconds. Time constants are written in that unit.
+
+    Raises
+    ------
+    NotImplementedError
+        A population, projection or current source NIR cannot describe.
+    """
+    return export_network(build_network(simulator.state), path, dt)

@@ -3,35 +3,27 @@
 ``NIR_LIF``, ``NIR_CubaLIF``, ``NIR_IF``, ``NIR_LI``, ``NIR_CubaLI``, ``NIR_I`` and
 ``NIR_Threshold`` take NIR's parameter names; times are in ms, everything else is a plain
 number (used as mV and nA). ``bias`` is a constant input current (an Affine node's bias),
-``euler = 1`` steps as snnTorch and Norse do instead of integrating exactly. The equations,
-the meaning of a spike as input and the discretisation are in
-:mod:`pynn_spinnaker2.cells.nir_cuba` and ``doc/nir.md``. ``import_nir`` builds these.
+``euler = 1`` steps as snnTorch and Norse do instead of integrating exactly. Each is the PyNN
+face of one model of :mod:`pynn_spinnaker2.cells.nir_cuba`, which holds the equations, the
+meaning of a spike as input and the discretisation (with ``doc/nir.md``); nothing about the
+neurons is restated here. ``import_nir`` builds these.
 """
 
 from __future__ import annotations
 
 from pyNN.standardmodels import StandardCellType, build_translations
 
-from ..cells.nir_cuba import MODELS
-
-_EQUATIONS = {
-    "NIR_LIF": "tau dv/dt = (v_leak - v) + r S; spike when v > v_threshold, then v = v_reset.",
-    "NIR_CubaLIF": ("tau_syn dI/dt = -I + w_in S; tau_mem dv/dt = (v_leak - v) + r I; spike "
-                    "when v > v_threshold, then v = v_reset."),
-    "NIR_IF": "dv/dt = r S; spike when v > v_threshold, then v = v_reset.",
-    "NIR_LI": "tau dv/dt = (v_leak - v) + r S (never spikes: record v).",
-    "NIR_CubaLI": ("tau_syn dI/dt = -I + w_in S; tau_mem dv/dt = (v_leak - v) + r I (never "
-                   "spikes: record v)."),
-    "NIR_I": "dv/dt = r S (never spikes: record v).",
-    "NIR_Threshold": "spike in every step where S > threshold (no state).",
-}
+from ..cells.nir_cuba import MODELS, NIR_TYPE
 
 
 def _cell_type(name: str) -> type:
+    """The PyNN cell type of NIR cell model ``name``, read off its CellModel."""
     model = MODELS[name]
-    doc = (f"The NIR ``{model.extra['nir_type']}`` node on SpiNNaker 2: "
-           f"{_EQUATIONS[name]}\n\n    S is bias + injected current + the weights of the "
-           f"spikes arriving in the step (a spike is 1 held for one step).\n")
+    kind = "spikes" if model.extra["spiking"] else "never spikes: record v"
+    doc = (f"The NIR ``{NIR_TYPE[name]}`` node on SpiNNaker 2 ({kind}); the equations and "
+           f"their discretisation are in :mod:`pynn_spinnaker2.cells.nir_cuba`.\n\n    "
+           f"S, its input, is bias + injected current + the weights of the spikes arriving "
+           f"in the step (a spike is 1 held for one step).\n")
     return type(name, (StandardCellType,), {
         "__doc__": doc,
         "__module__": __name__,

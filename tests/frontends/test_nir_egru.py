@@ -410,7 +410,7 @@ def test_bad_nodes_in_memory_and_wrong_input_size() -> None:
 
 
 def test_export_refusals(sim, monkeypatch) -> None:
-    from pynn_spinnaker2.frontends import nir_export
+    from pynn_spinnaker2.frontends import nir_units
 
     sim.setup(timestep=1.0)
     sim.Population(3, sim.EGRU(bias_candidate=1.0), label="alone")
@@ -420,7 +420,7 @@ def test_export_refusals(sim, monkeypatch) -> None:
     sim.setup(timestep=1.0)
     src = sim.Population(4, sim.GradedSourceArray.from_matrix(np.ones((3, 4))), label="x")
     sim.egru_layer(src, *_evnn_weights(np.random.default_rng(0), 4, 5), label="big")
-    monkeypatch.setattr(nir_export, "MAX_DENSE", 50)
+    monkeypatch.setattr(nir_units, "MAX_DENSE", 50)
     with pytest.raises(NotImplementedError, match="'big': weight_ih would be a dense matrix "
                                                   "of 60 entries"):
         sim.export_nir()

@@ -125,9 +125,9 @@ def test_export_refuses_what_nir_cannot_describe(sim) -> None:
 
 
 def test_export_refuses_huge_dense_matrices(sim, monkeypatch) -> None:
-    from pynn_spinnaker2.frontends import nir_export
+    from pynn_spinnaker2.frontends import nir_units
 
-    monkeypatch.setattr(nir_export, "MAX_DENSE", 50)
+    monkeypatch.setattr(nir_units, "MAX_DENSE", 50)
     sim.setup(timestep=1.0)
     a = sim.Population(10, sim.NIR_LIF(), label="a")
     sim.Projection(a, a, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.1), label="big")

@@ -126,3 +126,21 @@ def test_malformed_file_gives_the_line(tmp_path) -> None:
     with pytest.raises(FormatError, match="bad.xml: not well-formed XML.*line"):
         sim.load_network(path)
     sim.end()
+
+
+def test_graded_source_keeps_its_values(tmp_path) -> None:
+    """The rebuilder sets a GradedSourceArray's values too (what import_nir relies on)."""
+    sim.setup(timestep=1.0)
+    values = np.array([[0.5, 0.0], [-1.25, 2.0]])
+    sim.Population(2, sim.GradedSourceArray.from_matrix(values), label="graded")
+    sim.save_network(tmp_path / "graded.xml")
+    first = build_network(state)
+    sim.setup(timestep=1.0)
+    sim.load_network(tmp_path / "graded.xml")
+    again = build_network(state)
+    (a,), (b,) = first.populations, again.populations
+    for x, y in zip(a.spike_values, b.spike_values, strict=True):
+        np.testing.assert_array_equal(x, y)
+    for x, y in zip(a.spike_times, b.spike_times, strict=True):
+        np.testing.assert_array_equal(x, y)
+    sim.end()
