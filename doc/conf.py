@@ -41,9 +41,8 @@ root_doc = "index"
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 
-# Markdown: anchors for headings (the pages link to their own sections), $...$ maths.
+# Markdown: anchors for headings (the pages link to their own sections).
 myst_heading_anchors = 3
-myst_enable_extensions = ["dollarmath"]
 
 # API reference: one page per module, generated at build time (doc/_autosummary/, ignored by git).
 # Generated afresh on each build: a page left over from a module since moved or removed would
@@ -57,6 +56,7 @@ autosummary_imported_members = False
 # submodules is described once, where it is defined, and cross-references have one target.
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
+# Optional dependencies a module imports at its top (torch, say) would be listed here.
 autodoc_mock_imports = []
 
 # numpydoc-style docstrings.
