@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv and install the project with its test extras on a fresh machine (idempotent).
+# Create .venv and install the project with its test and docs extras on a fresh machine
+# (idempotent).
 # Also fetches PyNN's own scenario tests and examples (only in the pynn sdist) into .cache/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test,plot]"
+.venv/bin/python -m pip install --quiet -e ".[test,plot,docs]"
 # NEST 3.10 is the reference simulator of the comparison tests; they skip without it.
 if [ "${SKIP_NEST:-0}" != "1" ]; then
     .venv/bin/python -m pip install --quiet "nest-simulator==3.10.0" "numpy<2.1" \
