@@ -27,14 +27,18 @@ import re
 import nir
 import numpy as np
 
+from ..cells import CELL_MODELS
 from ..cells.nir_cuba import DEFAULTS as NIR_DEFAULTS
 from ..cells.nir_cuba import MODELS as NIR_MODELS
 from ..network import Network, PopulationSpec
 from . import nir_units as units
 from .nir_extensions import EXTENSIONS, ExportedNode, for_model
 
-SOURCES = ("SpikeSourceArray", "SpikeSourcePoisson", "SpikeSourceGamma",
-           "SpikeSourcePoissonRefractory", "GradedSourceArray")
+
+def _is_source(model: str) -> bool:
+    """A spike (or graded event) source: a NIR Input, not a neuron node."""
+    known = CELL_MODELS.get(model)
+    return known is not None and known.is_source
 
 
 def network_to_nir(network: Network, dt: float | None = None) -> nir.NIRGraph:
@@ -109,7 +113,7 @@ def network_to_nir(network: Network, dt: float | None = None) -> nir.NIRGraph:
         feeds.update(pre for pre, _, _ in part.inputs)
     for pop in network.populations:
         _add_bias(pop, names, nodes, edges, plain_inputs.get(pop.label, []))
-        is_neuron = pop.model not in SOURCES
+        is_neuron = not _is_source(pop.model)
         if pop.record or (is_neuron and pop.label not in feeds):
             out = _unique(f"{names[pop.label]}_output", nodes)
             nodes[out] = nir.Output(output_type=np.array([pop.size]))
@@ -142,7 +146,7 @@ def _wire_inputs(target: str, part: ExportedNode, pops: dict[str, PopulationSpec
 
 
 def _population_node(pop: PopulationSpec, scale: float) -> nir.NIRNode:
-    if pop.model in SOURCES:
+    if _is_source(pop.model):
         return nir.Input(input_type=np.array([pop.size]),
                          metadata={"graded": pop.model == "GradedSourceArray"})
     if pop.model not in NIR_MODELS:
@@ -177,7 +181,7 @@ def _add_bias(pop: PopulationSpec, names: dict[str, str], nodes: dict, edges: li
               plain: list[str]) -> None:
     """Fold the population's bias into an Affine that feeds it."""
     bias = np.asarray(pop.params.get("bias", np.zeros(pop.size)), dtype=float)
-    if pop.model in SOURCES or not np.any(bias):
+    if _is_source(pop.model) or not np.any(bias):
         return
     if plain:
         nodes[plain[0]] = nir.Affine(weight=nodes[plain[0]].weight, bias=bias)

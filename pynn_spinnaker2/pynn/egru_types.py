@@ -6,7 +6,7 @@ how a graded population's recordings come back (event values, activity sparsity)
 population's own output y_(t-1)); ``sim.GradedSourceArray`` sends graded events (an embedding
 lookup per step); ``sim.WeightMatrixConnector`` turns a (pre, post) weight matrix into
 synapses, leaving out its zeros (pruned weights cost no memory). Whole layers are built in
-:mod:`.egru`. See ``doc/egru.md``.
+:mod:`pynn_spinnaker2.pynn.egru`. See ``doc/egru.md``.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import numpy as np
 from ...image.model import MachineImage
 from ..raw import ActivityRecorder
 from .kernels import NEURON_KERNELS
-from .layout import SOURCE_KERNELS, Layout
+from .layout import Layout, is_source_kernel
 
 
 @dataclass
@@ -72,7 +72,7 @@ class WorkCounter:
             if g.kernel == "graded_source_array" or getattr(
                     NEURON_KERNELS.get(g.kernel), "graded", False):
                 self.graded[g.lo:g.hi] = True
-        self.stepped = np.array([0 if c.kernel in SOURCE_KERNELS else c.n_neurons
+        self.stepped = np.array([0 if is_source_kernel(c.kernel) else c.n_neurons
                                  for c in image.cores], np.int64)
         # The counts start at :meth:`reset` or :meth:`continue_from`, not here: an activity
         # recorder touches megabytes, and a load is always followed by one of the two.

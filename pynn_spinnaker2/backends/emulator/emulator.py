@@ -10,10 +10,10 @@ Cores running the same kernel are stepped together (their regions concatenated, 
 :mod:`.layout`), so the Python loop runs over time steps only; what the cores generate
 themselves (spike sources, injected currents) is planned for a block of steps at once
 (:mod:`.plan`). Routes are resolved once per key block at load, by walking the compiled
-router tables (:mod:`.synapses`, :mod:`.router`); what a spike does to a synapse beyond its
-stored weight is :mod:`.synaptic_state`. Probes sample into one array per block
-(:mod:`.probes`), and work is counted per core and step in bulk after each block
-(:mod:`.counters`).
+router tables (:mod:`pynn_spinnaker2.backends.emulator.synapses`, :mod:`.router`); what a
+spike does to a synapse beyond its stored weight is :mod:`.synaptic_state`. Probes sample
+into one array per block (:mod:`.probes`), and work is counted per core and step in bulk
+after each block (:mod:`.counters`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ...image.model import MachineImage
 from ..raw import ActivityRecorder, CoreRecording
 from .counters import Counters, WorkCounter
 from .kernels import NEURON_KERNELS
-from .layout import RANDOM_SOURCES, SOURCE_KERNELS, lay_out, load_groups, reset_groups, structure
+from .layout import draws_random, is_source_kernel, lay_out, load_groups, reset_groups, structure
 from .plan import CurrentSources, Plan, payloads, plan_block
 from .probes import Recorder, close_samplers, open_samplers
 from .reload import write_changed_state
@@ -83,7 +83,7 @@ class Emulator:
         self._static_rows = self.synaptic.plastic is None and not self.synaptic.gates
         self._i_inj = np.zeros(self.n_neurons, np.float32)
         # Steps planned at once: what the sources generate for them stays below ~1M values.
-        width = sum(g.hi - g.lo for g in self.groups if g.kernel in RANDOM_SOURCES)
+        width = sum(g.hi - g.lo for g in self.groups if draws_random(g.kernel))
         width += self.currents.n + self.currents.targets.size
         self._block_steps = int(np.clip((1 << 20) // max(width, 1), 16, 4096))
 
@@ -233,8 +233,8 @@ class Emulator:
         currents = self.currents.n > 0
         self._kernels = [(j, NEURON_KERNELS[g.kernel], g.params, g.state,
                           self._i_inj[g.lo:g.hi] if currents else None, g.lo)
-                         for j, g in enumerate(self.groups) if g.kernel not in SOURCE_KERNELS]
-        self._source_groups = [g for g in self.groups if g.kernel in SOURCE_KERNELS]
+                         for j, g in enumerate(self.groups) if not is_source_kernel(g.kernel)]
+        self._source_groups = [g for g in self.groups if is_source_kernel(g.kernel)]
         self._probe_list = self.recorder.bind(self.groups)
 
     def _steps(self, plan: Plan, lo: int, hi: int) -> None:

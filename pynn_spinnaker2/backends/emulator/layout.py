@@ -11,16 +11,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...cells import CELL_MODELS
 from ...errors import ImageError
 from ...image.model import MachineImage
 from .kernels import NEURON_KERNELS
 from .sources import SOURCE_GENERATORS
 
-#: Kernels of cores that send spikes without being stepped (the one list the emulator keeps).
-SOURCE_KERNELS = ("spike_source_array", "spike_source_poisson", "graded_source_array",
-                  *SOURCE_GENERATORS)
-#: Source kernels that draw from the cores' random number generator.
-RANDOM_SOURCES = ("spike_source_poisson", *SOURCE_GENERATORS)
+
+def is_source_kernel(kernel: str) -> bool:
+    """True for the kernels of cores that send spikes without being stepped: those of the
+    registered cell types that are sources (read at each load, so a type registered later
+    counts)."""
+    return any(m.is_source and m.kernel == kernel for m in CELL_MODELS.values())
+
+
+def draws_random(kernel: str) -> bool:
+    """True for the source kernels that draw from the cores' random number generator."""
+    return kernel == "spike_source_poisson" or kernel in SOURCE_GENERATORS
 
 
 @dataclass
@@ -74,7 +81,7 @@ def lay_out(image: MachineImage) -> Layout:
         When a core runs a kernel the emulator does not have.
     """
     for core in image.cores:
-        if core.kernel not in NEURON_KERNELS and core.kernel not in SOURCE_KERNELS:
+        if core.kernel not in NEURON_KERNELS and not is_source_kernel(core.kernel):
             raise ImageError(f"core {core.chip}:{core.pe} runs unknown kernel {core.kernel!r}")
     offsets = np.zeros(len(image.cores), dtype=np.int64)
     groups: list[Group] = []
@@ -130,7 +137,7 @@ def reset_groups(image: MachineImage, groups: list[Group]) -> None:
     the first reset, and keeps its stream across later resets and reloads."""
     for g in groups:
         g.state = concat_fields([image.cores[i].sram["neuron_state"] for i in g.cores])
-        if g.kernel in RANDOM_SOURCES and g.rng is None:
+        if draws_random(g.kernel) and g.rng is None:
             seeds = np.concatenate([image.cores[i].sram["rng_seed"] for i in g.cores])
             g.rng = np.random.default_rng(np.random.SeedSequence(seeds.tolist()))
 

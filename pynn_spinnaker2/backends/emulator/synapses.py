@@ -14,6 +14,7 @@ import numpy as np
 
 from ...errors import ImageError
 from ...image.model import DELAY_SHIFT, DYNAMIC_SHIFT, RECEPTOR_SHIFT, MachineImage
+from ...image.rows import stable_group
 from .layout import Layout
 from .router import Router
 
@@ -109,7 +110,7 @@ def load_synapses(image: MachineImage, layout: Layout
     pair = np.repeat(np.arange(s.size), n_rows)
     local = np.arange(pair.size) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
     src_neuron = layout.offsets[s[pair]] + local
-    by_neuron = _group(src_neuron, layout.n_neurons)
+    by_neuron = stable_group(src_neuron, layout.n_neurons).astype(np.int64)
     pair, local, src_neuron = pair[by_neuron], local[by_neuron], src_neuron[by_neuron]
     rows = row_index[row_base[d[pair]] + row_start[pair] + local] if pair.size else (
         np.zeros(0, dtype=[("start", "<u4"), ("length", "<u4")]))
@@ -213,15 +214,3 @@ def _joined(regions: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     if not regions:
         return np.zeros(0), starts
     return np.concatenate(regions), starts
-
-
-def _group(keys: np.ndarray, n_keys: int) -> np.ndarray:
-    """Stable grouping permutation of integer ``keys`` in [0, n_keys): a counting sort
-    (scipy's sparse transpose)."""
-    import scipy.sparse as sp
-
-    n = keys.size
-    index = np.int32 if max(n, n_keys) < 2**31 - 1 else np.int64
-    matrix = sp.csr_matrix((np.arange(n, dtype=index), keys.astype(index),
-                            np.arange(n + 1, dtype=index)), shape=(n, max(n_keys, 1)))
-    return matrix.tocsc().data.astype(np.int64)

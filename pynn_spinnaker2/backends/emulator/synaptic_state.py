@@ -5,7 +5,8 @@ packet adds, beyond the stored one.
   spike (and kept across reloads, as the cores keep it);
 - stochastic release: the target core draws, per synapse and step, whether a spike gets
   through;
-- quantal release (:mod:`.quantal`): the weight times the sites released;
+- quantal release (:mod:`pynn_spinnaker2.backends.emulator.quantal`): the weight times the
+  sites released;
 - short-term plasticity (:class:`TsodyksMarkram`): the weight times u x.
 
 Each comes from a region of the image parallel to the cores' synapses, empty where no
