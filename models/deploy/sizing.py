@@ -21,12 +21,12 @@ from collections.abc import Callable
 import numpy as np
 
 from models.deploy.weights import layer_arrays
-from pynn_spinnaker2.cells import CELL_MODELS
+from pynn_spinnaker2.cells import CELL_TYPES
 from pynn_spinnaker2.machine import Machine
 from pynn_spinnaker2.mapping.partition import piece_bounds
 from pynn_spinnaker2.mapping.regions import REGION, cell_demand, neuron_bytes, ring_slots
 
-_EGRU = CELL_MODELS["EGRU"]
+_EGRU = CELL_TYPES["EGRU"]
 #: Bytes of SRAM one EGRU unit takes besides its rows, as the regions declare them:
 #: parameters and state, two-slot input rings of its four gates (a one-step delay), its
 #: recording flag. ``chip_figures`` checks the image's real figures; this only sizes the
@@ -45,7 +45,7 @@ MAX_UNITS_PER_PE = _EGRU.default_max_per_core
 #: PEs of each chip a batch leaves free, a little room for the placer.
 PLACER_ROOM = 4
 #: Neurons per PE of a spike source (its cell type's default).
-SOURCE_PER_PE = CELL_MODELS["SpikeSourceArray"].default_max_per_core
+SOURCE_PER_PE = CELL_TYPES["SpikeSourceArray"].default_max_per_core
 #: Runs at most, with ``per_core="fit"``, to find units per PE that keep the 1 ms tick.
 MAX_PASSES = 4
 

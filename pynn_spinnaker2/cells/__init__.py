@@ -1,4 +1,4 @@
-"""Cell types the chip runs: one module per type, each registering one :class:`CellModel`
+"""Cell types the chip runs: one module per type, each registering one :class:`CellType`
 (parameters, memory layout, float32 kernel, float64 reference step, cost of an update).
 
 Importing this package imports every cell module, so the tables of :mod:`.registry` are
@@ -19,9 +19,9 @@ from . import (  # noqa: F401
     renewal_sources,
     spike_sources,
 )
-from .base import RECEPTOR_INDEX, CellModel, KernelOps, pynn_defaults
+from .base import RECEPTOR_INDEX, CellType, KernelOps, pynn_defaults
 from .registry import (
-    CELL_MODELS,
+    CELL_TYPES,
     KERNEL_OPS,
     NEURON_KERNELS,
     SOURCE_GENERATORS,
@@ -29,5 +29,5 @@ from .registry import (
     unregister,
 )
 
-__all__ = ["CELL_MODELS", "KERNEL_OPS", "NEURON_KERNELS", "RECEPTOR_INDEX", "SOURCE_GENERATORS",
-           "CellModel", "KernelOps", "pynn_defaults", "register", "unregister"]
+__all__ = ["CELL_TYPES", "KERNEL_OPS", "NEURON_KERNELS", "RECEPTOR_INDEX", "SOURCE_GENERATORS",
+           "CellType", "KernelOps", "pynn_defaults", "register", "unregister"]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import CellModel, KernelOps, f32, pynn_defaults, refractory_steps, structured
+from .base import CellType, KernelOps, f32, pynn_defaults, refractory_steps, structured
 from .registry import register
 
 DEFAULTS, INITIAL = pynn_defaults("EIF_cond_exp_isfa_ista")
@@ -290,7 +290,7 @@ _RECORDABLES = {"spikes": "", "v": "v", "w": "w", "gsyn_exc": "gsyn_exc",
                 "gsyn_inh": "gsyn_inh"}
 _UNITS = {"v": "mV", "w": "nA", "gsyn_exc": "uS", "gsyn_inh": "uS"}
 
-EIF_COND_EXP = register(CellModel(
+EIF_COND_EXP = register(CellType(
     name="EIF_cond_exp_isfa_ista", kernel="adexp_cond_exp", defaults=DEFAULTS,
     initial=INITIAL, receptors=("excitatory", "inhibitory"), recordables=_RECORDABLES,
     units=_UNITS, param_dtype=EXP_PARAM_DTYPE, state_dtype=EXP_STATE_DTYPE,
@@ -303,7 +303,7 @@ EIF_COND_EXP = register(CellModel(
     ops=KernelOps(single=4 * (4 * 20 + 6), div=16, exp=16, branches=8),
 ))
 
-EIF_COND_ALPHA = register(CellModel(
+EIF_COND_ALPHA = register(CellType(
     name="EIF_cond_alpha_isfa_ista", kernel="adexp_cond_alpha", defaults=DEFAULTS,
     initial=INITIAL, receptors=("excitatory", "inhibitory"), recordables=_RECORDABLES,
     units=_UNITS, param_dtype=ALPHA_PARAM_DTYPE, state_dtype=ALPHA_STATE_DTYPE,

@@ -45,7 +45,7 @@ class KernelOps:
 
 
 @dataclass(frozen=True)
-class CellModel:
+class CellType:
     """A cell type as the chip runs it.
 
     Parameters

@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NetworkError
-from .base import CellModel, KernelOps, f32, structured
+from .base import CellType, KernelOps, f32, structured
 from .registry import register
 
 #: Receptor types of an EGRU population, in input-ring order.
@@ -308,7 +308,7 @@ def _check_arrival(network: object) -> None:
                 f"that line up with the pipeline (one step per layer)")
 
 
-MODEL = register(CellModel(
+MODEL = register(CellType(
     name="EGRU", kernel="egru", defaults=DEFAULTS, initial=INITIAL, receptors=GATES,
     recordables={"spikes": "", "c": "c", "update": "update", "reset": "reset",
                  "candidate": "candidate"},

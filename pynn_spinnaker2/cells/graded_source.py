@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NetworkError
-from .base import CellModel, KernelOps, structured
+from .base import CellType, KernelOps, structured
 from .registry import register
 
 PARAM_DTYPE = np.dtype([("n_events", "<u4")])
@@ -78,7 +78,7 @@ def check(pop: object) -> None:
                                f">= 0 ms and values finite")
 
 
-GRADED_SOURCE_ARRAY = register(CellModel(
+GRADED_SOURCE_ARRAY = register(CellType(
     name="GradedSourceArray", kernel="graded_source_array", defaults={"start": 0.0},
     initial={}, receptors=(), recordables={"spikes": ""}, units={},
     param_dtype=PARAM_DTYPE, state_dtype=NO_STATE, build_params=build_params,

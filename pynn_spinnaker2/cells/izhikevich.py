@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import CellModel, KernelOps, f32, pynn_defaults, structured
+from .base import CellType, KernelOps, f32, pynn_defaults, structured
 from .registry import register
 
 DEFAULTS, INITIAL = pynn_defaults("Izhikevich")
@@ -81,7 +81,7 @@ def izhikevich(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.nd
     return spiked
 
 
-MODEL = register(CellModel(
+MODEL = register(CellType(
     name="Izhikevich", kernel="izhikevich", defaults=DEFAULTS, initial=INITIAL,
     receptors=("excitatory", "inhibitory"), recordables={"spikes": "", "v": "v", "u": "u"},
     units={"v": "mV", "u": "mV/ms"}, param_dtype=PARAM_DTYPE, state_dtype=STATE_DTYPE,

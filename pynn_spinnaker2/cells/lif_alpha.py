@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._lif_kernels import alpha_synapses, conductance_step, drive, leak, refractory_and_threshold
-from .base import CellModel, KernelOps, f32, pynn_defaults, refractory_steps, structured
+from .base import CellType, KernelOps, f32, pynn_defaults, refractory_steps, structured
 from .lif_curr_exp import current_to_voltage
 from .registry import register
 
@@ -200,7 +200,7 @@ def lif_cond_alpha(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: n
 LIF_CURR_ALPHA_OPS = KernelOps(single=27)
 LIF_COND_ALPHA_OPS = KernelOps(single=33, div=1, exp=1)
 
-IF_CURR_ALPHA = register(CellModel(
+IF_CURR_ALPHA = register(CellType(
     name="IF_curr_alpha", kernel="lif_curr_alpha", defaults=CURR_DEFAULTS,
     initial=CURR_INITIAL,
     receptors=("excitatory", "inhibitory"),
@@ -211,7 +211,7 @@ IF_CURR_ALPHA = register(CellModel(
     kernel_step=lif_curr_alpha, ops=LIF_CURR_ALPHA_OPS,
 ))
 
-IF_COND_ALPHA = register(CellModel(
+IF_COND_ALPHA = register(CellType(
     name="IF_cond_alpha", kernel="lif_cond_alpha", defaults=COND_ALPHA_DEFAULTS,
     initial=COND_INITIAL,
     receptors=("excitatory", "inhibitory"),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._lif_kernels import conductance_step, decay_and_add, refractory_and_threshold
-from .base import CellModel, KernelOps, f32, pynn_defaults, refractory_steps, structured
+from .base import CellType, KernelOps, f32, pynn_defaults, refractory_steps, structured
 from .registry import register
 
 DEFAULTS, INITIAL = pynn_defaults("IF_cond_exp")
@@ -95,7 +95,7 @@ def lif_cond_exp(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.
 # decays 2 mul 2 add, tests 2
 LIF_COND_EXP_OPS = KernelOps(single=21, div=1, exp=1)
 
-MODEL = register(CellModel(
+MODEL = register(CellType(
     name="IF_cond_exp", kernel="lif_cond_exp", defaults=DEFAULTS, initial=INITIAL,
     receptors=("excitatory", "inhibitory"),
     recordables={"spikes": "", "v": "v", "gsyn_exc": "gsyn_exc", "gsyn_inh": "gsyn_inh"},

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._lif_kernels import drive, leak, refractory_and_threshold
-from .base import CellModel, KernelOps, f32, pynn_defaults, refractory_steps, structured
+from .base import CellType, KernelOps, f32, pynn_defaults, refractory_steps, structured
 from .registry import register
 
 DEFAULTS, INITIAL = pynn_defaults("IF_curr_delta")
@@ -73,7 +73,7 @@ def lif_curr_delta(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: n
 # v_free: 1 sub, 2 mul, 5 add; refractory + threshold
 LIF_CURR_DELTA_OPS = KernelOps(single=10)
 
-MODEL = register(CellModel(
+MODEL = register(CellType(
     name="IF_curr_delta", kernel="lif_curr_delta", defaults=DEFAULTS, initial=INITIAL,
     receptors=("excitatory", "inhibitory"), recordables={"spikes": "", "v": "v"},
     units={"v": "mV"}, param_dtype=PARAM_DTYPE, state_dtype=STATE_DTYPE,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._lif_kernels import decay_and_add, drive, leak, refractory_and_threshold
-from .base import CellModel, KernelOps, f32, pynn_defaults, refractory_steps, structured
+from .base import CellType, KernelOps, f32, pynn_defaults, refractory_steps, structured
 from .registry import register
 
 DEFAULTS, INITIAL = pynn_defaults("IF_curr_exp")
@@ -128,7 +128,7 @@ def lif_curr_exp(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.
 # v_free: 1 sub, 4 mul, 5 add; two synaptic decays: 2 mul, 2 add; refractory + threshold
 LIF_CURR_EXP_OPS = KernelOps(single=16)
 
-MODEL = register(CellModel(
+MODEL = register(CellType(
     name="IF_curr_exp", kernel="lif_curr_exp", defaults=DEFAULTS, initial=INITIAL,
     receptors=("excitatory", "inhibitory"),
     recordables={"spikes": "", "v": "v", "isyn_exc": "isyn_exc", "isyn_inh": "isyn_inh"},

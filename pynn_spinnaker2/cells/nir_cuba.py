@@ -35,7 +35,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .base import CellModel, KernelOps, f32, structured
+from .base import CellType, KernelOps, f32, structured
 from .registry import register
 
 KERNEL = "nir_cuba"
@@ -170,7 +170,7 @@ def nir_cuba(p: np.ndarray, s: dict[str, np.ndarray], inputs: np.ndarray,
 OPS = KernelOps(single=14, branches=2)
 
 
-def _model(name: str) -> CellModel:
+def _model(name: str) -> CellType:
     spiking = "v_threshold" in DEFAULTS[name] or name == "NIR_Threshold"
     synaptic = "tau_syn" in DEFAULTS[name]
     recordables = {"v": "v"}
@@ -180,7 +180,7 @@ def _model(name: str) -> CellModel:
     if synaptic:
         recordables["i_syn"] = "i_syn"
         units["i_syn"] = "nA"
-    return CellModel(
+    return CellType(
         name=name, kernel=KERNEL, defaults=DEFAULTS[name], initial={"v": 0.0, "i_syn": 0.0},
         receptors=("excitatory", "inhibitory"), recordables=recordables, units=units,
         param_dtype=PARAM_DTYPE, state_dtype=STATE_DTYPE, build_params=_builder(name),
@@ -191,4 +191,4 @@ def _model(name: str) -> CellModel:
 
 
 #: The seven cell models, by name.
-MODELS: dict[str, CellModel] = {name: register(_model(name)) for name in DEFAULTS}
+MODELS: dict[str, CellType] = {name: register(_model(name)) for name in DEFAULTS}

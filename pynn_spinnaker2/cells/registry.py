@@ -1,4 +1,4 @@
-"""The one table of cell types: every cell module registers its :class:`.CellModel` here.
+"""The one table of cell types: every cell module registers its :class:`.CellType` here.
 
 Everything keyed by a cell type or kernel name elsewhere (the network checks, the image
 builder, the emulator's kernels, the cost model's operation counts, the PyNN classes) reads
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .base import CellModel, KernelOps
+from .base import CellType, KernelOps
 
-#: Cell type name (PyNN's class name) -> :class:`CellModel`.
-CELL_MODELS: dict[str, CellModel] = {}
+#: Cell type name (PyNN's class name) -> :class:`CellType`.
+CELL_TYPES: dict[str, CellType] = {}
 #: Kernel name (an image core's ``kernel``) -> float32 neuron kernel; sources have none.
 NEURON_KERNELS: dict[str, Callable[..., object]] = {}
-#: Kernel name -> block generator of a source with a state (see ``CellModel.block_source``).
+#: Kernel name -> block generator of a source with a state (see ``CellType.block_source``).
 SOURCE_GENERATORS: dict[str, Callable[..., object]] = {}
 #: Kernel name -> its arithmetic per neuron update, for the cost model.
 KERNEL_OPS: dict[str, KernelOps] = {}
@@ -27,8 +27,8 @@ _TABLES = ((NEURON_KERNELS, "kernel_step"), (SOURCE_GENERATORS, "block_source"),
            (KERNEL_OPS, "ops"))
 
 
-def register(model: CellModel) -> CellModel:
-    """Add ``model`` to :data:`CELL_MODELS` and its kernel to the kernel tables.
+def register(model: CellType) -> CellType:
+    """Add ``model`` to :data:`CELL_TYPES` and its kernel to the kernel tables.
 
     Several cell types may share a kernel (the NIR family), provided they give it the same
     function and operation count: one kernel name is one on-chip binary.
@@ -40,15 +40,15 @@ def register(model: CellModel) -> CellModel:
 
     Returns
     -------
-    CellModel
-        ``model``, so a module can write ``MODEL = register(CellModel(...))``.
+    CellType
+        ``model``, so a module can write ``MODEL = register(CellType(...))``.
 
     Raises
     ------
     ValueError
         The name is taken, or the kernel name is registered with another function or count.
     """
-    if model.name in CELL_MODELS:
+    if model.name in CELL_TYPES:
         raise ValueError(f"cell type {model.name!r} is already registered")
     if model.is_source and model.kernel_step is not None:
         raise ValueError(f"cell type {model.name!r} is a source: it has no neuron kernel")
@@ -57,14 +57,14 @@ def register(model: CellModel) -> CellModel:
         if value is not None and table.get(model.kernel, value) != value:
             raise ValueError(f"cell type {model.name!r}: kernel {model.kernel!r} is already "
                              f"registered with another {attr}")
-    CELL_MODELS[model.name] = model
+    CELL_TYPES[model.name] = model
     for table, attr in _TABLES:
         if getattr(model, attr) is not None:
             table[model.kernel] = getattr(model, attr)
     return model
 
 
-def unregister(name: str) -> CellModel:
+def unregister(name: str) -> CellType:
     """Remove cell type ``name``, and its kernel where no other registered type uses it.
 
     Parameters
@@ -74,11 +74,11 @@ def unregister(name: str) -> CellModel:
 
     Returns
     -------
-    CellModel
+    CellType
         The model removed.
     """
-    model = CELL_MODELS.pop(name)
-    if all(m.kernel != model.kernel for m in CELL_MODELS.values()):
+    model = CELL_TYPES.pop(name)
+    if all(m.kernel != model.kernel for m in CELL_TYPES.values()):
         for table, _ in _TABLES:
             table.pop(model.kernel, None)
     return model

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NetworkError
-from .base import CellModel, KernelOps, pynn_defaults, structured
+from .base import CellType, KernelOps, pynn_defaults, structured
 from .registry import register
 from .spike_sources import FOREVER
 
@@ -220,7 +220,7 @@ def refractory_spikes(rng: np.random.Generator, params: dict[str, np.ndarray],
     return _by_step(counts, lo, n)
 
 
-SPIKE_SOURCE_GAMMA = register(CellModel(
+SPIKE_SOURCE_GAMMA = register(CellType(
     name="SpikeSourceGamma", kernel="spike_source_gamma",
     defaults=pynn_defaults("SpikeSourceGamma")[0], initial={},
     receptors=(), recordables={"spikes": ""}, units={}, param_dtype=GAMMA_PARAM_DTYPE,
@@ -232,7 +232,7 @@ SPIKE_SOURCE_GAMMA = register(CellModel(
     ops=KernelOps(single=8, div=1, rng=1, branches=2),
 ))
 
-SPIKE_SOURCE_POISSON_REFRACTORY = register(CellModel(
+SPIKE_SOURCE_POISSON_REFRACTORY = register(CellType(
     name="SpikeSourcePoissonRefractory", kernel="spike_source_poisson_refractory",
     defaults=pynn_defaults("SpikeSourcePoissonRefractory")[0], initial={},
     receptors=(), recordables={"spikes": ""}, units={}, param_dtype=REFRACTORY_PARAM_DTYPE,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import CellModel, KernelOps, pynn_defaults, structured
+from .base import CellType, KernelOps, pynn_defaults, structured
 from .registry import register
 
 ARRAY_PARAM_DTYPE = np.dtype([("n_spikes", "<u4")])
@@ -68,7 +68,7 @@ def spike_schedule(spike_times: tuple[np.ndarray, ...], dt: float) -> np.ndarray
                       step=step[order], neuron=neuron[order])
 
 
-SPIKE_SOURCE_ARRAY = register(CellModel(
+SPIKE_SOURCE_ARRAY = register(CellType(
     name="SpikeSourceArray", kernel="spike_source_array",
     defaults=pynn_defaults("SpikeSourceArray")[0], initial={}, receptors=(),
     recordables={"spikes": ""}, units={},
@@ -78,7 +78,7 @@ SPIKE_SOURCE_ARRAY = register(CellModel(
     ops=KernelOps(single=1, branches=1),
 ))
 
-SPIKE_SOURCE_POISSON = register(CellModel(
+SPIKE_SOURCE_POISSON = register(CellType(
     name="SpikeSourcePoisson", kernel="spike_source_poisson",
     defaults=pynn_defaults("SpikeSourcePoisson")[0], initial={}, receptors=(),
     recordables={"spikes": ""}, units={}, param_dtype=POISSON_PARAM_DTYPE,

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..backends.emulator.router import Router
 from ..backends.raw import ActivityRecorder
-from ..image.model import ROW_DTYPE, SYNAPSE_DTYPE, MachineImage
+from ..image.machine_image import ROW_DTYPE, SYNAPSE_DTYPE, MachineImage
 
 #: Per-PE counters of an :class:`Activity` (recorded or derived).
 PER_CORE = ("neuron_updates", "packets_sent", "packets_received", "rows_fetched",

@@ -27,7 +27,7 @@ import re
 import nir
 import numpy as np
 
-from ..cells import CELL_MODELS
+from ..cells import CELL_TYPES
 from ..cells.nir_cuba import DEFAULTS as NIR_DEFAULTS
 from ..cells.nir_cuba import MODELS as NIR_MODELS
 from ..network import Network, PopulationSpec
@@ -37,7 +37,7 @@ from .nir_extensions import EXTENSIONS, ExportedNode, for_model
 
 def _is_source(model: str) -> bool:
     """A spike (or graded event) source: a NIR Input, not a neuron node."""
-    known = CELL_MODELS.get(model)
+    known = CELL_TYPES.get(model)
     return known is not None and known.is_source
 
 

@@ -39,7 +39,7 @@ class LoweredNode:
     Parameters
     ----------
     model
-        Cell model name (a key of :data:`pynn_spinnaker2.cells.CELL_MODELS`).
+        Cell model name (a key of :data:`pynn_spinnaker2.cells.CELL_TYPES`).
     size
         Number of neurons.
     params, initial

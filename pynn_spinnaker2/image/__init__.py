@@ -2,6 +2,6 @@
 
 from .build import build_image
 from .io import load_image, save_image
-from .model import CoreImage, CoreSlice, MachineImage
+from .machine_image import CoreImage, CoreSlice, MachineImage
 
 __all__ = ["CoreImage", "CoreSlice", "MachineImage", "build_image", "load_image", "save_image"]

@@ -18,7 +18,7 @@ from ..mapping import Mapping
 from ..mapping.regions import REGIONS, Region
 from ..network import Network
 from .currents import current_source_regions
-from .model import ROUTER_DTYPE, CoreImage, CoreSlice, MachineImage
+from .machine_image import ROUTER_DTYPE, CoreImage, CoreSlice, MachineImage
 from .neurons import Written, neuron_regions
 from .rows import stable_group, stdp_post_regions, synaptic_rows
 

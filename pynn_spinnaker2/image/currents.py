@@ -7,7 +7,12 @@ import numpy as np
 
 from ..mapping import Mapping
 from ..network import Network
-from .model import CURRENT_KINDS, CURRENT_SCHEDULE_DTYPE, CURRENT_SOURCE_DTYPE, CURRENT_TARGET_DTYPE
+from .machine_image import (
+    CURRENT_KINDS,
+    CURRENT_SCHEDULE_DTYPE,
+    CURRENT_SOURCE_DTYPE,
+    CURRENT_TARGET_DTYPE,
+)
 from .neurons import Written
 
 

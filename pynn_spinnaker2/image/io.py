@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ImageError
 from ..machine import Machine
-from .model import CoreImage, CoreSlice, MachineImage
+from .machine_image import CoreImage, CoreSlice, MachineImage
 
 FORMAT = "pynn_spinnaker2.image/1"
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cells import CELL_MODELS
+from ..cells import CELL_TYPES
 from ..mapping import Mapping
 from ..network import Network, PopulationSpec
-from .model import RECORDING_DTYPE, SCHEDULE_DTYPE
+from .machine_image import RECORDING_DTYPE, SCHEDULE_DTYPE
 
 #: Piece index -> region name -> its array: what a writer of the image fills.
 Written = dict[int, dict[str, np.ndarray]]
@@ -44,7 +44,7 @@ def _derived_params(network: Network) -> dict[str, dict[str, np.ndarray]]:
     EGRU's pipeline start)."""
     out = {}
     for pop in network.populations:
-        derive = CELL_MODELS[pop.model].extra.get("derived_params")
+        derive = CELL_TYPES[pop.model].extra.get("derived_params")
         if derive is not None:
             out[pop.label] = derive(network, pop)
     return out
@@ -54,7 +54,7 @@ def _population_regions(pop: PopulationSpec, mapping: Mapping, dt: float,
                         derived: dict[str, np.ndarray] | None = None) -> Written:
     """Piece index -> regions of its neurons; built for the whole population (the formats
     are per neuron), then sliced."""
-    model = CELL_MODELS[pop.model]
+    model = CELL_TYPES[pop.model]
     n = pop.size
     params = {k: np.asarray(v, dtype=float) for k, v in pop.params.items()}
     params.update({k: np.asarray(v) for k, v in (derived or {}).items()})

@@ -12,14 +12,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..cells import CELL_MODELS, RECEPTOR_INDEX
+from ..cells import CELL_TYPES, RECEPTOR_INDEX
 from ..errors import MappingError
 from ..mapping import Mapping, passes
 from ..mapping.regions import REGION
 from ..network import Network, ProjectionSpec
 from ..synapses import is_plastic, synapse_region
 from ..synapses.stdp import STDP_POST_DTYPE, plasticity_records, trace_slots
-from .model import (
+from .machine_image import (
     DYNAMICS_DTYPE,
     MPT_DTYPE,
     QUANTAL_DTYPE,
@@ -293,7 +293,7 @@ def _dynamics(network: Network, proj: ProjectionSpec) -> np.ndarray:
     out = np.zeros(len(proj), DYNAMICS_DTYPE)
     post = network.population(proj.post)
     name = "tau_syn_E" if proj.receptor == "excitatory" else "tau_syn_I"
-    defaults = CELL_MODELS[post.model].defaults
+    defaults = CELL_TYPES[post.model].defaults
     # A delta-synapse target has no current to decay: the "active" resource empties at once.
     tau = np.asarray(post.params.get(name, np.full(post.size, defaults.get(name, 1e-3))))
     out["U"], out["tau_rec"] = proj.params["U"], proj.params["tau_rec"]

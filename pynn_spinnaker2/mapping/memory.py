@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cells import CELL_MODELS
+from ..cells import CELL_TYPES
 from ..network import Network
 from ..synapses import synapse_region
 from ..synapses.stdp import is_plastic, trace_slots
@@ -108,7 +108,7 @@ class CostModel:
             The figures the declared regions are sized from.
         """
         pop = self.network.population(label)
-        model = CELL_MODELS[pop.model]
+        model = CELL_TYPES[pop.model]
         n_src, sched, cs_targets = self.current[label]
         events = (np.array([np.size(t) for t in pop.spike_times], np.int64)
                   if pop.spike_times is not None else 0)

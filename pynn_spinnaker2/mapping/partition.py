@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cells import CELL_MODELS
+from ..cells import CELL_TYPES
 from ..errors import MappingError
 from ..machine import Machine
 from ..network import Network
@@ -63,7 +63,7 @@ class Piece:
 def neuron_cap(network: Network, label: str) -> int:
     """Neurons per PE allowed for population ``label`` (user or model limit, key field)."""
     pop = network.population(label)
-    cap = pop.max_per_core or CELL_MODELS[pop.model].default_max_per_core
+    cap = pop.max_per_core or CELL_TYPES[pop.model].default_max_per_core
     return int(min(cap, 1 << NEURON_BITS))
 
 
@@ -143,7 +143,7 @@ def _check_single_neuron(cost: PopulationCost, machine: Machine, model: str,
                  f"{cost.source_pieces} source pieces"]
         remedy = []
         ring = REGION["input_ring"].dtype.itemsize * cost.slots * len(
-            CELL_MODELS[model].receptors)
+            CELL_TYPES[model].receptors)
         key_table = cost.source_pieces * MPT_ENTRY_BYTES
         if ring >= need // 4:
             remedy.append(f"shorten the longest delay into it ({cost.max_delay_steps} steps "
@@ -201,7 +201,7 @@ def partition(network: Network, machine: Machine) -> tuple[Piece, ...]:
     pieces: list[Piece] = []
     for pop in network.populations:
         cost = costs[pop.label]
-        kernel = CELL_MODELS[pop.model].kernel
+        kernel = CELL_TYPES[pop.model].kernel
         s_cum = np.concatenate(([0], np.cumsum(cost.sram_neuron)))
         d_cum = np.concatenate(([0], np.cumsum(cost.dram_neuron)))
         for lo, hi in bounds[pop.label]:

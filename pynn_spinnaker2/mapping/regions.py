@@ -4,7 +4,7 @@ The partitioner sums the declared sizes to cut populations into pieces
 (:mod:`.memory`, :mod:`.partition`), and the image builder fills exactly these regions
 through the declared writers (:mod:`pynn_spinnaker2.image.build`), so a piece the
 partitioner accepts fits and no size is written twice. Formats are described in
-:mod:`pynn_spinnaker2.image.model`.
+:mod:`pynn_spinnaker2.image.machine_image`.
 
 A region's size for a piece is ``itemsize * (per_piece(demand) + sum of per_neuron(demand)
 over the piece's neurons)``, where :class:`Demand` is what one population asks of each of its
@@ -119,7 +119,7 @@ def cell_demand(model: object, **figures: object) -> Demand:
 
     Parameters
     ----------
-    model : CellModel
+    model : CellType
         The cell type (its record sizes and receptors).
     **figures
         Other :class:`Demand` fields (``slots``, ``variables``, ``synapses`` ...); the rest

@@ -43,7 +43,7 @@ class PopulationSpec:
         Unique name, used in every error message about it.
     model
         Cell model name (``IF_curr_exp``, ``SpikeSourceArray``...): a key of
-        :data:`pynn_spinnaker2.cells.CELL_MODELS`.
+        :data:`pynn_spinnaker2.cells.CELL_TYPES`.
     size
         Number of neurons.
     params

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cells import CELL_MODELS
+from ..cells import CELL_TYPES
 from ..errors import NetworkError
 from ..synapses import SYNAPSE_TYPES
 from .spec import Network, PopulationSpec, ProjectionSpec
@@ -28,7 +28,7 @@ def validate(network: Network) -> Network:
     repeated = {n for n in names if names.count(n) > 1}
     if repeated:
         raise NetworkError(f"projection labels must be unique; repeated: {sorted(repeated)}")
-    for check in dict.fromkeys(CELL_MODELS[p.model].extra.get("check_network")
+    for check in dict.fromkeys(CELL_TYPES[p.model].extra.get("check_network")
                                for p in network.populations):
         if check is not None:
             check(network)  # model-specific wiring rules (the EGRU's gates)
@@ -40,7 +40,7 @@ def validate(network: Network) -> Network:
                 raise NetworkError(f"current source {src.label!r} targets unknown population "
                                    f"{label!r}")
             target = by_label[label]
-            if CELL_MODELS[target.model].is_source:
+            if CELL_TYPES[target.model].is_source:
                 raise NetworkError(f"current source {src.label!r} cannot inject current into "
                                    f"spike source population {label!r}")
             _check_indices(idx, target.size, f"current source {src.label!r}", label)
@@ -83,13 +83,13 @@ def _check_reset_below_threshold(pop: PopulationSpec, defaults: dict) -> None:
 
 
 def _check_population(pop: PopulationSpec) -> None:
-    if pop.model not in CELL_MODELS:
+    if pop.model not in CELL_TYPES:
         raise NotImplementedError(
             f"population {pop.label!r}: cell type {pop.model!r} is not supported on "
-            f"SpiNNaker 2; supported cell types are {sorted(CELL_MODELS)}")
+            f"SpiNNaker 2; supported cell types are {sorted(CELL_TYPES)}")
     if pop.size < 1:
         raise NetworkError(f"population {pop.label!r} must have at least one neuron")
-    model = CELL_MODELS[pop.model]
+    model = CELL_TYPES[pop.model]
     unknown = set(pop.params) - set(model.defaults)
     if unknown:
         raise NetworkError(f"population {pop.label!r} ({pop.model}) has unknown parameters "
@@ -127,7 +127,7 @@ def _check_projection(proj: ProjectionSpec, pops: dict[str, PopulationSpec],
         if end not in pops:
             raise NetworkError(f"projection {proj.label!r} refers to unknown population {end!r}")
     pre, post = pops[proj.pre], pops[proj.post]
-    model = CELL_MODELS[post.model]
+    model = CELL_TYPES[post.model]
     if model.is_source:
         raise NetworkError(f"projection {proj.label!r} targets {post.label!r}, a "
                            f"{post.model}: spike sources cannot receive synapses")

@@ -1,5 +1,5 @@
 """Current sources. Each becomes a table on the cores of the neurons it feeds; the cores
-compute the current every step (see :mod:`pynn_spinnaker2.image.model`)."""
+compute the current every step (see :mod:`pynn_spinnaker2.image.machine_image`)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from ..cells.nir_cuba import MODELS, NIR_TYPE
 
 
 def _cell_type(name: str) -> type:
-    """The PyNN cell type of NIR cell model ``name``, read off its CellModel."""
+    """The PyNN cell type of NIR cell model ``name``, read off its CellType."""
     model = MODELS[name]
     kind = "spikes" if model.extra["spiking"] else "never spikes: record v"
     doc = (f"The NIR ``{NIR_TYPE[name]}`` node on SpiNNaker 2 ({kind}); the equations and "

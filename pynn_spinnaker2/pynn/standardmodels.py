@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pyNN.standardmodels import StandardCellType, build_translations, cells, receptors, synapses
 
-from ..cells import CELL_MODELS
+from ..cells import CELL_TYPES
 from .simulator import state
 
 
@@ -25,7 +25,7 @@ def _standard(base: type, note: str = "") -> type:
     ``base``); what may be recorded, its units and the receptor types come from the
     registered model, so the PyNN class cannot disagree with the kernel.
     """
-    model = CELL_MODELS[base.__name__]
+    model = CELL_TYPES[base.__name__]
     return type(base.__name__, (base,), {
         "__doc__": base.__doc__ + note, "__module__": __name__,
         "translations": _identity(base), "recordable": list(model.recordables),
@@ -78,7 +78,7 @@ def cell_type(name: str) -> type:
     Parameters
     ----------
     name
-        A key of :data:`pynn_spinnaker2.cells.CELL_MODELS`.
+        A key of :data:`pynn_spinnaker2.cells.CELL_TYPES`.
 
     Returns
     -------
@@ -90,7 +90,7 @@ def cell_type(name: str) -> type:
     KeyError
         ``name`` is not registered.
     """
-    model = CELL_MODELS[name]
+    model = CELL_TYPES[name]
     own = globals().get(name)
     if isinstance(own, type) and issubclass(own, StandardCellType):
         return own
@@ -110,7 +110,7 @@ def cell_type(name: str) -> type:
     return cls
 
 
-SUPPORTED_CELLS = sorted(CELL_MODELS)
+SUPPORTED_CELLS = sorted(CELL_TYPES)
 
 
 def _refused(base: type, message: str) -> type:

@@ -13,7 +13,7 @@ import numpy as np
 import quantities as pq
 
 from ..backends.raw import CoreRecording
-from ..image.model import CoreSlice
+from ..image.machine_image import CoreSlice
 
 
 def population_spikes(recordings: Sequence[CoreRecording], index_map: Sequence[CoreSlice],

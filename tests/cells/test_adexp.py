@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from pynn_spinnaker2.backends.emulator.kernels import NEURON_KERNELS
-from pynn_spinnaker2.cells import CELL_MODELS
+from pynn_spinnaker2.cells import CELL_TYPES
 
 MODELS = ["EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista"]
 
 
 def _params(model_name: str, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    p = {k: np.full(n, v, dtype=float) for k, v in CELL_MODELS[model_name].defaults.items()}
+    p = {k: np.full(n, v, dtype=float) for k, v in CELL_TYPES[model_name].defaults.items()}
     p["i_offset"] = rng.uniform(0.3, 1.2, n)
     p["a"] = rng.uniform(0.0, 20.0, n)
     p["b"] = rng.uniform(0.0, 0.2, n)
@@ -29,7 +29,7 @@ def test_kernel_step_matches_float64_reference(model_name: str, dt: float) -> No
     capping at the spike value, refractory clamp, reset and adaptation jump."""
     rng = np.random.default_rng(6)
     n = 200
-    model = CELL_MODELS[model_name]
+    model = CELL_TYPES[model_name]
     p = _params(model_name, n, rng)
     region = model.build_params(p, dt)
     kernel_p = {name: np.ascontiguousarray(region[name]) for name in region.dtype.names}

@@ -10,10 +10,10 @@ from pyNN.standardmodels import cells as pynn_cells
 
 from pynn_spinnaker2.backends.emulator.kernels import NEURON_KERNELS
 from pynn_spinnaker2.backends.emulator.sources import SOURCE_GENERATORS
-from pynn_spinnaker2.cells import CELL_MODELS, KERNEL_OPS, CellModel, register, unregister
+from pynn_spinnaker2.cells import CELL_TYPES, KERNEL_OPS, CellType, register, unregister
 from pynn_spinnaker2.cost.constants import DEFAULT_CONSTANTS
 
-PYNN_TYPES = sorted(name for name in CELL_MODELS if hasattr(pynn_cells, name))
+PYNN_TYPES = sorted(name for name in CELL_TYPES if hasattr(pynn_cells, name))
 
 
 def test_pynn_types_are_covered() -> None:
@@ -26,7 +26,7 @@ def test_defaults_are_pynn_defaults(name: str) -> None:
     """Parameter defaults and initial values are exactly PyNN's (a sequence default, the
     spike times, travels beside the parameters and stands as 0.0)."""
     cls = getattr(pynn_cells, name)
-    model = CELL_MODELS[name]
+    model = CELL_TYPES[name]
     expected = {k: (float(v) if np.isscalar(v) else 0.0)
                 for k, v in cls.default_parameters.items()}
     assert model.defaults == expected
@@ -38,7 +38,7 @@ def test_pynn_class_follows_the_model(name: str) -> None:
     """sim's class keeps PyNN's parameters and takes recordables, units and receptors from
     the registered model."""
     cls = getattr(sim, name)
-    model = CELL_MODELS[name]
+    model = CELL_TYPES[name]
     assert issubclass(cls, getattr(pynn_cells, name))
     assert cls.default_parameters == getattr(pynn_cells, name).default_parameters
     assert cls.recordable == list(model.recordables)
@@ -49,7 +49,7 @@ def test_pynn_class_follows_the_model(name: str) -> None:
 
 def test_kernel_tables_are_the_registry() -> None:
     """One kernel name -> one function: the emulator's tables are the registry's."""
-    for model in CELL_MODELS.values():
+    for model in CELL_TYPES.values():
         assert model.kernel in KERNEL_OPS
         assert KERNEL_OPS[model.kernel] == model.ops
         if model.is_source:
@@ -64,14 +64,14 @@ def test_kernel_tables_are_the_registry() -> None:
 def test_register_refuses_clashes() -> None:
     """A taken name, or a taken kernel name with another function, is refused; unregister
     keeps a kernel other types still use."""
-    lif = CELL_MODELS["IF_curr_exp"]
+    lif = CELL_TYPES["IF_curr_exp"]
     with pytest.raises(ValueError, match="already registered"):
         register(lif)
-    clash = CellModel(**{**vars(lif), "name": "Clash", "kernel_step": lambda *a: None})
+    clash = CellType(**{**vars(lif), "name": "Clash", "kernel_step": lambda *a: None})
     with pytest.raises(ValueError, match="kernel 'lif_curr_exp'"):
         register(clash)
-    assert "Clash" not in CELL_MODELS
-    twin = register(CellModel(**{**vars(lif), "name": "Twin"}))
+    assert "Clash" not in CELL_TYPES
+    twin = register(CellType(**{**vars(lif), "name": "Twin"}))
     try:
         assert NEURON_KERNELS["lif_curr_exp"] is lif.kernel_step
     finally:

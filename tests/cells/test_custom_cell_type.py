@@ -8,7 +8,7 @@ events jump v by their weight. With v(0) = v0 and one event of weight w arriving
 
     v(t) = r b + (v_0 - r b)\,e^{-t/\tau} + w\,e^{-(t - t_a)/\tau}\,[t \ge t_a]
 
-Registering it (one :class:`CellModel`: parameters, layout, float32 kernel, float64
+Registering it (one :class:`CellType`: parameters, layout, float32 kernel, float64
 reference, cost) is all it takes: ``sim.cell_type`` makes its PyNN class, the network checks,
 the mapper, the image builder and the emulator find the rest in the registry.
 """
@@ -23,9 +23,9 @@ import pytest
 
 from pynn_spinnaker2.backends.emulator.kernels import NEURON_KERNELS
 from pynn_spinnaker2.cells import (
-    CELL_MODELS,
+    CELL_TYPES,
     KERNEL_OPS,
-    CellModel,
+    CellType,
     KernelOps,
     register,
     unregister,
@@ -65,7 +65,7 @@ def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: n
     return {"v": v}, np.zeros(v.shape, bool)
 
 
-MODEL = CellModel(
+MODEL = CellType(
     name=NAME, kernel="test_leaky_integrator",
     defaults={"tau": 10.0, "r": 1.0, "bias": 0.0}, initial={"v": 0.0},
     receptors=("excitatory", "inhibitory"), recordables={"v": "v"}, units={"v": "mV"},
@@ -76,18 +76,18 @@ MODEL = CellModel(
 
 
 @pytest.fixture
-def registered() -> Iterator[CellModel]:
+def registered() -> Iterator[CellType]:
     """The type registered for one test, and gone afterwards whatever the test did."""
     model = register(MODEL)
     try:
         yield model
     finally:
         unregister(NAME)
-    assert NAME not in CELL_MODELS and "test_leaky_integrator" not in NEURON_KERNELS
+    assert NAME not in CELL_TYPES and "test_leaky_integrator" not in NEURON_KERNELS
     assert "test_leaky_integrator" not in KERNEL_OPS
 
 
-def test_kernel_matches_reference(registered: CellModel) -> None:
+def test_kernel_matches_reference(registered: CellType) -> None:
     """The float32 kernel and the float64 reference agree step by step."""
     rng = np.random.default_rng(3)
     n, dt = 50, 0.1
@@ -103,7 +103,7 @@ def test_kernel_matches_reference(registered: CellModel) -> None:
         np.testing.assert_allclose(state["v"], ref["v"], rtol=1e-5, atol=1e-5)
 
 
-def test_runs_from_pynn_against_closed_form(registered: CellModel) -> None:
+def test_runs_from_pynn_against_closed_form(registered: CellType) -> None:
     """A population of the new type, built with sim.Population and driven by a spike source
     and its bias, records v equal to the closed form."""
     dt, t_spike, delay, w = 0.1, 20.0, 1.0, 0.7

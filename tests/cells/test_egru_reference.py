@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from pynn_spinnaker2.backends.emulator.kernels import NEURON_KERNELS
-from pynn_spinnaker2.cells import CELL_MODELS
+from pynn_spinnaker2.cells import CELL_TYPES
 from pynn_spinnaker2.cells.egru import reference_step
 
-MODEL = CELL_MODELS["EGRU"]
+MODEL = CELL_TYPES["EGRU"]
 
 
 def _params(n: int, rng: np.random.Generator, zoneout: bool) -> dict[str, np.ndarray]:

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from pynn_spinnaker2.backends.emulator.kernels import NEURON_KERNELS
-from pynn_spinnaker2.cells import CELL_MODELS
+from pynn_spinnaker2.cells import CELL_TYPES
 
-MODEL = CELL_MODELS["Izhikevich"]
+MODEL = CELL_TYPES["Izhikevich"]
 DT = 0.1
 
 

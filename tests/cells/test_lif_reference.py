@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from pynn_spinnaker2.backends.emulator.kernels import NEURON_KERNELS
-from pynn_spinnaker2.cells import CELL_MODELS
+from pynn_spinnaker2.cells import CELL_TYPES
 
 DT = 0.1
 MODELS = ["IF_curr_exp", "IF_curr_delta", "IF_cond_exp", "IF_curr_alpha", "IF_cond_alpha"]
 
 
 def _random_params(model_name: str, n: int, rng: np.random.Generator) -> dict:
-    model = CELL_MODELS[model_name]
+    model = CELL_TYPES[model_name]
     p = {k: np.full(n, v, dtype=float) for k, v in model.defaults.items()}
     p["tau_m"] = rng.uniform(5, 30, n)
     p["cm"] = rng.uniform(0.2, 2.0, n)
@@ -34,7 +34,7 @@ def test_kernel_step_matches_float64_reference(model_name: str) -> None:
     """
     rng = np.random.default_rng(1)
     n = 200
-    model = CELL_MODELS[model_name]
+    model = CELL_TYPES[model_name]
     p = _random_params(model_name, n, rng)
     init = {k: np.full(n, v) for k, v in model.initial.items()}
     init["v"] = rng.uniform(-70, -52, n)
@@ -64,7 +64,7 @@ def test_free_running_float32_stays_close_to_float64(model_name: str) -> None:
     """Left to run on its own for 2,000 steps, float32 loses less than 1 % of spikes."""
     rng = np.random.default_rng(2)
     n = 200
-    model = CELL_MODELS[model_name]
+    model = CELL_TYPES[model_name]
     p = _random_params(model_name, n, rng)
     init = {k: np.full(n, v) for k, v in model.initial.items()}
     ref = {name: model.build_state(init, p)[name].astype(float)

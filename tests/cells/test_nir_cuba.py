@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pynn_spinnaker2.backends.emulator.kernels import NEURON_KERNELS
-from pynn_spinnaker2.cells import CELL_MODELS
+from pynn_spinnaker2.cells import CELL_TYPES
 from pynn_spinnaker2.cells.nir_cuba import DEFAULTS
 
 DT = 1.0
@@ -43,7 +43,7 @@ CASES = [(m, 0.0) for m in MODELS] + [(m, 1.0) for m in MODELS if "euler" in DEF
 def test_kernel_step_matches_float64_reference(name: str, euler: float) -> None:
     rng = np.random.default_rng(MODELS.index(name))
     n = 200
-    model = CELL_MODELS[name]
+    model = CELL_TYPES[name]
     p = _params(name, n, rng, euler)
     init = {"v": rng.uniform(-0.2, 0.9, n), "i_syn": rng.uniform(0, 0.5, n)}
     ref = {k: model.build_state(init, p)[k].astype(float) for k in model.state_dtype.names}
@@ -73,7 +73,7 @@ def test_euler_step_is_forward_euler_of_the_nir_equations(name: str) -> None:
     s = {"v": rng.uniform(-1, 1, n), "i_syn": rng.uniform(-1, 1, n)}
     inputs = np.vstack((rng.uniform(0, 1, n), np.zeros(n)))
     drive = p["bias"] + inputs[0]
-    new, _ = CELL_MODELS[name].reference_step(p, s, inputs, np.zeros(n), dt)
+    new, _ = CELL_TYPES[name].reference_step(p, s, inputs, np.zeros(n), dt)
     if "tau_syn" in p:
         v = s["v"] + dt / p["tau_mem"] * (p["v_leak"] - s["v"] + p["r"] * s["i_syn"])
         i_syn = s["i_syn"] + dt / p["tau_syn"] * (-s["i_syn"] + p["w_in"] * drive)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from pynn_spinnaker2.cells import CELL_MODELS
+from pynn_spinnaker2.cells import CELL_TYPES
 from pynn_spinnaker2.cells.renewal_sources import gamma_spikes, refractory_spikes
 from pynn_spinnaker2.errors import NetworkError
 
@@ -232,7 +232,7 @@ def test_parameters_set_between_runs_take_effect(sim) -> None:
 
 # -- the block computation is the core's step-by-step rule --------------------------------
 def _gamma_params(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    model = CELL_MODELS["SpikeSourceGamma"]
+    model = CELL_TYPES["SpikeSourceGamma"]
     p = {"alpha": rng.integers(1, 6, n).astype(float), "beta": rng.uniform(0, 3000, n),
          "start": rng.choice([0.0, 3.0], n), "duration": rng.choice([1e10, 20.0], n)}
     arr = model.build_params(p, DT)
@@ -240,7 +240,7 @@ def _gamma_params(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 def _refractory_params(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    model = CELL_MODELS["SpikeSourcePoissonRefractory"]
+    model = CELL_TYPES["SpikeSourcePoissonRefractory"]
     p = {"rate": rng.uniform(0, 400, n), "tau_refrac": rng.choice([0.0, 0.3, 1.0, 2.0], n),
          "start": rng.choice([0.0, 3.0], n), "duration": rng.choice([1e10, 20.0], n)}
     arr = model.build_params(p, DT)
@@ -359,7 +359,7 @@ def test_memory_model_and_cost_model_know_the_kernel(sim, name: str) -> None:
     pop.record("spikes")
     sim.run(10.0)
     compiled = state.compiled
-    model = CELL_MODELS[name]
+    model = CELL_TYPES[name]
     assert len(compiled.image.cores) == 3
     for core, piece in zip(compiled.image.cores, compiled.mapping.pieces, strict=True):
         assert core.kernel == model.kernel

@@ -98,8 +98,8 @@ def test_graded_events_are_counted_as_macs_on_an_egru(sim) -> None:
 def test_every_neuron_kernel_has_an_operation_count() -> None:
     """A kernel the cost model cannot price makes ``get_cost`` fail after a run."""
     from pynn_spinnaker2.backends.emulator.kernels import NEURON_KERNELS
-    from pynn_spinnaker2.cells import CELL_MODELS
+    from pynn_spinnaker2.cells import CELL_TYPES
     from pynn_spinnaker2.cost.constants import KERNEL_OPS
 
-    kernels = set(NEURON_KERNELS) | {m.kernel for m in CELL_MODELS.values()}
+    kernels = set(NEURON_KERNELS) | {m.kernel for m in CELL_TYPES.values()}
     assert kernels <= set(KERNEL_OPS), kernels - set(KERNEL_OPS)

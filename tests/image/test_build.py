@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from pynn_spinnaker2.cells import RECEPTOR_INDEX
 from pynn_spinnaker2.image import build_image, load_image, save_image
-from pynn_spinnaker2.image.model import decode_control
+from pynn_spinnaker2.image.machine_image import decode_control
 from pynn_spinnaker2.image.rows import stable_group
 from pynn_spinnaker2.machine import Machine
 from pynn_spinnaker2.mapping import map_network

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pynn_spinnaker2.errors import MappingError
 from pynn_spinnaker2.image import build_image
-from pynn_spinnaker2.image import model as image_model
+from pynn_spinnaker2.image import machine_image as image_model
 from pynn_spinnaker2.machine import Machine
 from pynn_spinnaker2.mapping import map_network, memory, regions
 from pynn_spinnaker2.mapping.keys import MAX_PIECES, NEURON_BITS, allocate_keys

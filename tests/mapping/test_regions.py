@@ -40,9 +40,9 @@ def test_every_writer_is_declared_and_no_undeclared_region_is_written(monkeypatc
 
 
 def test_region_sizes_follow_the_demand() -> None:
-    from pynn_spinnaker2.cells import CELL_MODELS
+    from pynn_spinnaker2.cells import CELL_TYPES
 
-    lif = CELL_MODELS["IF_curr_exp"]
+    lif = CELL_TYPES["IF_curr_exp"]
     d = regions.cell_demand(lif, slots=4, variables=2, synapses=np.array([3, 5]),
                             synapse_regions=frozenset({"synapse_dynamics"}),
                             source_pieces=2, source_neurons=7)

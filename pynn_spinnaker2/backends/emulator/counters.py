@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...image.model import MachineImage
+from ...image.machine_image import MachineImage
 from ..raw import ActivityRecorder
 from .kernels import NEURON_KERNELS
 from .layout import Layout, is_source_kernel

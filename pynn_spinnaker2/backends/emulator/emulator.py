@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ...errors import ImageError
-from ...image.model import MachineImage
+from ...image.machine_image import MachineImage
 from ..raw import ActivityRecorder, CoreRecording
 from .counters import Counters, WorkCounter
 from .kernels import NEURON_KERNELS

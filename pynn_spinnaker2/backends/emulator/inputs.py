@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...image.model import CURRENT_KINDS
+from ...image.machine_image import CURRENT_KINDS
 
 
 def per_step(steps: np.ndarray, values: np.ndarray, first: int, n: int

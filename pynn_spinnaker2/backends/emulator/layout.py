@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...cells import CELL_MODELS
+from ...cells import CELL_TYPES
 from ...errors import ImageError
-from ...image.model import MachineImage
+from ...image.machine_image import MachineImage
 from .kernels import NEURON_KERNELS
 from .sources import SOURCE_GENERATORS
 
@@ -22,7 +22,7 @@ def is_source_kernel(kernel: str) -> bool:
     """True for the kernels of cores that send spikes without being stepped: those of the
     registered cell types that are sources (read at each load, so a type registered later
     counts)."""
-    return any(m.is_source and m.kernel == kernel for m in CELL_MODELS.values())
+    return any(m.is_source and m.kernel == kernel for m in CELL_TYPES.values())
 
 
 def draws_random(kernel: str) -> bool:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...image.model import MachineImage
+from ...image.machine_image import MachineImage
 from .inputs import current_values, per_step, poisson_spikes
 from .layout import Group
 from .sources import SOURCE_GENERATORS

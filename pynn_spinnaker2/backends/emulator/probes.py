@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...image.model import MachineImage
+from ...image.machine_image import MachineImage
 from ..raw import CoreRecording, Signal
 from .counters import Sent
 from .layout import Group, Layout

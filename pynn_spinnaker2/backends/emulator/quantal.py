@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...image.model import QUANTAL_DTYPE, QUANTAL_NEVER
+from ...image.machine_image import QUANTAL_DTYPE, QUANTAL_NEVER
 from .inputs import counter_uniform
 
 #: Counters of quantal draws have this bit set: they never equal a SimpleStochasticSynapse's

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...image.model import MachineImage
+from ...image.machine_image import MachineImage
 from .layout import Group
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import ImageError
-from ...image.model import N_LINKS, MachineImage
+from ...image.machine_image import N_LINKS, MachineImage
 from ...machine import LINKS
 
 Chip = tuple[int, int]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import ImageError
-from ...image.model import DELAY_SHIFT, DYNAMIC_SHIFT, RECEPTOR_SHIFT, MachineImage
+from ...image.machine_image import DELAY_SHIFT, DYNAMIC_SHIFT, RECEPTOR_SHIFT, MachineImage
 from ...image.rows import stable_group
 from .layout import Layout
 from .router import Router

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...image.model import DYNAMICS_DTYPE, PLASTICITY_DTYPE, QUANTAL_DTYPE, MachineImage
+from ...image.machine_image import DYNAMICS_DTYPE, PLASTICITY_DTYPE, QUANTAL_DTYPE, MachineImage
 from .inputs import counter_uniform
 from .layout import Layout
 from .plasticity import PairSTDP
@@ -35,7 +35,7 @@ class TsodyksMarkram:
     dynamic
         Per loaded synapse, whether it is dynamic.
     params
-        Per loaded synapse, its :data:`~pynn_spinnaker2.image.model.DYNAMICS_DTYPE` record.
+        Per loaded synapse, its :data:`~pynn_spinnaker2.image.machine_image.DYNAMICS_DTYPE` record.
     dt
         Time step (ms).
     old
