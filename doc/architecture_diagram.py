@@ -67,8 +67,8 @@ def draw(path: Path = OUT) -> Path:
 
     # Compile to the Network.
     box(ax, x0, 9.05, w, 1.05, "Network (frozen)",
-        "network/: model, validate, xml_io (+ .xsd)\npynn/compile.py builds it", STAGE)
-    arrow(ax, 1.55, 10.75, 1.9, 10.1, "compile", side="left")
+        "network/: spec, validate, xml_io (+ .xsd)\npynn/build.py builds it; compile.py runs below", STAGE)
+    arrow(ax, 1.55, 10.75, 1.9, 10.1, "build", side="left")
     arrow(ax, 4.5, 10.75, 4.0, 10.1, "lower", side="right")
     arrow(ax, 7.2, 10.75, x0 + w, 9.9, "from_xml", side="right")
 
@@ -77,7 +77,7 @@ def draw(path: Path = OUT) -> Path:
     box(ax, x0 - 0.3, my, w + 0.6, mh, "", "", MAP)
     ax.text(cx, my + mh - 0.12, "Mapping   mapping/pipeline.py: map_network", ha="center",
             va="top", fontsize=10, fontweight="bold")
-    steps = [("partition", "partition.py, memory.py"), ("place", "place.py"),
+    steps = [("partition", "partition.py, memory.py, regions.py"), ("place", "place.py"),
              ("keys", "keys.py"), ("route", "route.py"), ("compress", "compress.py"),
              ("check", "check.py (independent)")]
     sy = my + mh - 0.55
@@ -91,10 +91,10 @@ def draw(path: Path = OUT) -> Path:
 
     # Image, backend, recording.
     box(ax, x0, 3.45, w, 1.05, "MachineImage",
-        "image/: build, model (region formats), io\nper-PE regions + router tables", STAGE)
+        "image/: build, neurons, rows, currents, io\nper-PE regions + router tables", STAGE)
     arrow(ax, cx, my, cx, 4.5, "Network + Mapping", side="right")
     box(ax, x0, 1.75, w, 1.15, "Backend: emulator",
-        "backends/emulator/: emulator, router,\ninputs, sources, plasticity, kernels/",
+        "backends/emulator/: emulator, layout, synapses,\nsynaptic_state, plan, probes, counters, router",
         BACK)
     arrow(ax, cx, 3.45, cx, 2.9, "reads only the image", side="right")
     box(ax, x0, 0.2, w, 1.0, "Recording -> neo.Block",
@@ -106,8 +106,8 @@ def draw(path: Path = OUT) -> Path:
     # Type library below the stages.
     lx, lw = 8.0, 2.8
     box(ax, lx, 5.45, lw, 3.0, "Type library",
-        "cells/\n one module per cell type:\n parameters, memory layout,\n reference step"
-        "\n\nsynapses/\n plasticity rules (stdp)\n\nmachine.py (chip facts)", LIB)
+        "cells/\n one module per cell type:\n parameters, layout, kernel,\n reference step, cost"
+        "\n\nsynapses/\n one module per synapse type\n\nmachine.py (chip facts)", LIB)
     for y, label in ((9.5, "types + params"), (6.7, "sizes, layout"), (3.95, "regions"),
                      (2.3, "kernels")):
         target = cx + w / 2 + (0.3 if 5.05 < y < 8.45 else 0)
@@ -119,7 +119,7 @@ def draw(path: Path = OUT) -> Path:
 
     # Cost model.
     box(ax, lx, 1.7, lw, 1.25, "Cost model",
-        "cost/: activity, model,\nconstants, report\nsim.get_cost()", BACK)
+        "cost/: activity, pricing,\nconstants, report\nsim.get_cost()", BACK)
     arrow(ax, x0 + w, 2.2, lx, 2.2, "work counted\nper PE and step", side="right")
     box(ax, lx, 3.35, lw, 0.9, "Reports", "reports.py (placement,\nkeys, tables, memory)",
         LIB)
