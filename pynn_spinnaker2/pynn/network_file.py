@@ -25,7 +25,6 @@ same spikes as the script that saved it::
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +37,14 @@ from ..errors import NetworkError
 from ..frontends.nir_io import export_network, graph_dt, load_graph
 from ..frontends.nir_lower import nir_to_network
 from ..network import Network, ProjectionSpec, load, save, validate
-from . import simulator
+from . import egru_types, electrodes, nir_cells, simulator, standardmodels
 from .build import build_network
 from .bulk import Synapses
+from .populations import Population
+from .projections import Projection
+
+#: Where the classes a Network names are found (what ``pyNN.spinnaker2`` exports of them).
+_CLASS_MODULES = (standardmodels, egru_types, nir_cells, electrodes)
 
 
 @dataclass(frozen=True)
@@ -122,25 +126,25 @@ def build_objects(network: Network, label_prefix: str = "") -> LoadedNetwork:
         Prepended to every population and projection label (the returned dictionaries
         keep the network's labels).
     """
-    sim = importlib.import_module("pyNN.spinnaker2")
-    pops = {spec.label: _population(sim, spec, label_prefix) for spec in network.populations}
-    projections = {spec.label: _projection(sim, spec, pops, label_prefix)
+    pops = {spec.label: _population(spec, label_prefix) for spec in network.populations}
+    projections = {spec.label: _projection(spec, pops, label_prefix)
                    for spec in network.projections}
-    sources = tuple(_current_source(sim, spec, pops) for spec in network.current_sources)
+    sources = tuple(_current_source(spec, pops) for spec in network.current_sources)
     simulator.state.dirty = True
     return LoadedNetwork(pops, projections, sources, network)
 
 
-def _cls(sim: object, name: str, what: str) -> type:
-    cls = getattr(sim, name, None)
-    if not isinstance(cls, type):
-        raise NetworkError(f"the network file uses {what} {name!r}, which pyNN.spinnaker2 "
+def _cls(name: str, what: str) -> type:
+    for module in _CLASS_MODULES:
+        cls = getattr(module, name, None)
+        if isinstance(cls, type):
+            return cls
+    raise NetworkError(f"the network file uses {what} {name!r}, which pyNN.spinnaker2 "
                            f"does not provide")
-    return cls
 
 
-def _population(sim: object, spec: object, label_prefix: str = "") -> object:
-    pop = sim.Population(spec.size, _cls(sim, spec.model, "cell type")(),
+def _population(spec: object, label_prefix: str = "") -> object:
+    pop = Population(spec.size, _cls(spec.model, "cell type")(),
                          label=label_prefix + spec.label)
     for name, values in spec.params.items():
         pop._parameters[name] = np.array(values, dtype=float)
@@ -193,10 +197,10 @@ class SavedConnector(connectors.Connector):
                                            **{k: v[sel] for k, v in columns.items()})
 
 
-def _projection(sim: object, spec: ProjectionSpec, pops: dict[str, object],
+def _projection(spec: ProjectionSpec, pops: dict[str, object],
                 label_prefix: str = "") -> object:
-    synapse = _cls(sim, spec.synapse, "synapse type")()
-    projection = sim.Projection(pops[spec.pre], pops[spec.post], SavedConnector(spec), synapse,
+    synapse = _cls(spec.synapse, "synapse type")()
+    projection = Projection(pops[spec.pre], pops[spec.post], SavedConnector(spec), synapse,
                                 receptor_type=spec.receptor, label=label_prefix + spec.label)
     for name in getattr(synapse, "initial_state", ()):  # what Projection.initialize set
         if name in spec.params:
@@ -205,8 +209,8 @@ def _projection(sim: object, spec: ProjectionSpec, pops: dict[str, object],
     return projection
 
 
-def _current_source(sim: object, spec: object, pops: dict[str, object]) -> object:
-    source = _cls(sim, spec.kind, "current source")(**{
+def _current_source(spec: object, pops: dict[str, object]) -> object:
+    source = _cls(spec.kind, "current source")(**{
         k: (np.asarray(v, float) if np.ndim(v) else float(v)) for k, v in spec.params.items()})
     for label, idx in spec.targets:
         source.inject_into(pops[label][np.asarray(idx)])
