@@ -67,7 +67,8 @@ def draw(path: Path = OUT) -> Path:
 
     # Compile to the Network.
     box(ax, x0, 9.05, w, 1.05, "Network (frozen)",
-        "network/: spec, validate, xml_io (+ .xsd)\npynn/build.py builds it; compile.py runs below", STAGE)
+        "network/: spec, validate, xml_io (+ .xsd)\n"
+        "pynn/build.py builds it; compile.py runs below", STAGE)
     arrow(ax, 1.55, 10.75, 1.9, 10.1, "build", side="left")
     arrow(ax, 4.5, 10.75, 4.0, 10.1, "lower", side="right")
     arrow(ax, 7.2, 10.75, x0 + w, 9.9, "from_xml", side="right")
@@ -94,7 +95,8 @@ def draw(path: Path = OUT) -> Path:
         "image/: build, neurons, rows, currents, io\nper-PE regions + router tables", STAGE)
     arrow(ax, cx, my, cx, 4.5, "Network + Mapping", side="right")
     box(ax, x0, 1.75, w, 1.15, "Backend: emulator",
-        "backends/emulator/: emulator, layout, synapses,\nsynaptic_state, plan, probes, counters, router",
+        "backends/emulator/: emulator, layout, synapses,\n"
+        "synaptic_state, plan, probes, counters, router",
         BACK)
     arrow(ax, cx, 3.45, cx, 2.9, "reads only the image", side="right")
     box(ax, x0, 0.2, w, 1.0, "Recording -> neo.Block",

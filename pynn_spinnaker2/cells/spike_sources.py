@@ -1,9 +1,11 @@
 """Spike sources: SpikeSourceArray (spike times stored in the PE's SRAM) and
 SpikeSourcePoisson (drawn on the PE from its own random number generator).
 
-A SpikeSourceArray spike at time t is sent in the step that ends at round(t / dt) * dt, so it
-reaches a target at exactly t + delay, as NEST's ``spike_generator`` does. A spike at t = 0
-lies at the start of the simulation and is never sent (NEST drops it too).
+A SpikeSourceArray spike at time t is sent in the step that ends at the first grid point at or
+after t (:func:`grid_steps`), so a spike on the grid reaches a target at exactly t + delay, as
+NEST's ``spike_generator`` does, and one between grid points goes to the next point, as NEST
+puts it. A spike at t = 0 lies at the start of the simulation and could never be sent: the
+network check refuses it, as NEST does.
 
 A SpikeSourcePoisson neuron sends, in each step inside [start, start + duration), a
 Poisson-distributed number of spikes with mean rate * dt; several spikes in one step are
@@ -50,22 +52,14 @@ def build_no_state(initial: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> 
     return np.zeros(n, dtype=NO_STATE)
 
 
-def spike_schedule(spike_times: tuple[np.ndarray, ...], dt: float) -> np.ndarray:
-    """The spike-time region of a SpikeSourceArray piece: (step, neuron) pairs by step.
+def grid_steps(times: np.ndarray, dt: float) -> np.ndarray:
+    """The step in which each spike time is sent: the first grid point at or after it.
 
-    Times are rounded to the time grid; spikes at step 0 are dropped (see module doc).
+    A time within a millionth of a step of a grid point is on that point (``0.3 / 0.1`` is
+    3.0000000000000004 in floating point), as NEST compares times in tics; a time between two
+    points goes to the later one, as NEST's ``spike_generator`` with off-grid times allowed.
     """
-    steps, neurons = [], []
-    for i, times in enumerate(spike_times):
-        s = np.round(np.asarray(times, dtype=float) / dt).astype(np.int64)
-        s = s[s > 0]
-        steps.append(s)
-        neurons.append(np.full(s.size, i, dtype=np.int64))
-    step = np.concatenate(steps) if steps else np.zeros(0, np.int64)
-    neuron = np.concatenate(neurons) if neurons else np.zeros(0, np.int64)
-    order = np.lexsort((neuron, step))
-    return structured(np.dtype([("step", "<u4"), ("neuron", "<u4")]), step.size,
-                      step=step[order], neuron=neuron[order])
+    return np.ceil(np.asarray(times, dtype=float) / dt - 1e-6).astype(np.int64)
 
 
 SPIKE_SOURCE_ARRAY = register(CellType(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cells import CELL_TYPES
+from ..cells.spike_sources import grid_steps
 from ..mapping import Mapping
 from ..network import Network, PopulationSpec
 from .machine_image import RECORDING_DTYPE, SCHEDULE_DTYPE
@@ -108,15 +109,14 @@ def _recording(pop: PopulationSpec, dt: float) -> tuple[np.ndarray, list[np.ndar
 
 
 def _spike_schedules(pop: PopulationSpec, pieces: tuple, dt: float) -> list[np.ndarray]:
-    """Per piece, its (step, neuron) pairs sorted by step then neuron; times are rounded
-    to the grid and spikes at step 0 dropped (see :mod:`..cells.spike_sources`)."""
+    """Per piece, its (step, neuron) pairs sorted by step then neuron; each time goes to the
+    first grid point at or after it (:func:`~pynn_spinnaker2.cells.spike_sources.grid_steps`;
+    the network check refuses times <= 0)."""
     counts = np.array([len(t) for t in pop.spike_times], np.int64)
     times = (np.concatenate([np.asarray(t, float).reshape(-1) for t in pop.spike_times])
              if counts.sum() else np.zeros(0))
     neuron = np.repeat(np.arange(pop.size), counts)
-    step = np.round(times / dt).astype(np.int64)
-    keep = step > 0
-    step, neuron = step[keep], neuron[keep]
+    step = grid_steps(times, dt)
     bounds = np.array([p.lo for p in pieces] + [pieces[-1].hi]) if pieces else np.zeros(1)
     which = np.searchsorted(bounds, neuron, side="right") - 1
     order = np.lexsort((neuron, step, which))

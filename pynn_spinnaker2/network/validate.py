@@ -106,9 +106,14 @@ def _check_population(pop: PopulationSpec) -> None:
         if pop.spike_times is None or len(pop.spike_times) != pop.size:
             raise NetworkError(f"population {pop.label!r}: a SpikeSourceArray needs one "
                                f"spike-time array per neuron")
-        for times in pop.spike_times:
-            if np.any(np.asarray(times) < 0):
-                raise NetworkError(f"population {pop.label!r}: spike times must be >= 0 ms")
+        for i, times in enumerate(pop.spike_times):
+            times = np.asarray(times, dtype=float)
+            if np.any(times <= 0):
+                raise NetworkError(
+                    f"population {pop.label!r}: neuron {i} has a spike at "
+                    f"{float(times[times <= 0][0]):g} ms; spike times must be > 0 ms (a spike at "
+                    f"t = 0 lies before the first step and could never be sent; NEST refuses it "
+                    f"too): drop it or move it to the first step, t = dt")
     if model.extra.get("check") is not None:
         model.extra["check"](pop)
     for variable, spec in pop.record.items():

@@ -3,8 +3,6 @@ pyNN.mock) and compiled into the machine image at the next run."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from pyNN import common, errors
 from pyNN.parameters import LazyArray, ParameterSpace, Sequence, simplify
@@ -175,9 +173,9 @@ def _initial_array(population: Population, variable: str) -> np.ndarray:
 
 
 def _check_spike_times(label: str, parameters: dict) -> None:
-    """SpikeSourceArray times must be sorted (the core walks them in order) and not
-    negative; a spike within half a time step of t = 0 is never sent (as in NEST, which
-    refuses it), so the script is told."""
+    """SpikeSourceArray times must be sorted (the core walks them in order) and after
+    t = 0: a spike at t = 0 lies before the first step and could never be sent (NEST
+    refuses it too). A time between grid points is sent at the next one, as in NEST."""
     if "spike_times" not in parameters:
         return
     trains = parameters["spike_times"]
@@ -197,16 +195,12 @@ def _check_spike_times(label: str, parameters: dict) -> None:
             raise errors.InvalidParameterValueError(
                 f"population {label!r}, neuron {i}: spike times must be in increasing order, "
                 f"got {values.tolist()}")
-        if values.size and values[0] < 0:
+        if values.size and not values[0] > 0:
             raise errors.InvalidParameterValueError(
-                f"population {label!r}, neuron {i}: spike times must be >= 0 ms, got "
-                f"{values.tolist()}")
-        lost = values[np.round(values / dt) < 1]
-        if lost.size:
-            warnings.warn(
-                f"population {label!r}, neuron {i}: spike times {lost.tolist()} ms round to "
-                f"t = 0 on the {dt} ms time grid and are not sent; the earliest spike a "
-                f"source sends is at {dt} ms", stacklevel=4)
+                f"population {label!r}, neuron {i}: spike times must be > 0 ms, got "
+                f"{values.tolist()} (a spike at t = 0 lies before the first step and is never "
+                f"sent; NEST refuses it too): the earliest spike a source sends is at "
+                f"t = dt = {dt} ms")
 
 
 def _get_parameters(pop: Population | PopulationView, names: tuple[str, ...]
