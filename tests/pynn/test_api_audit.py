@@ -409,4 +409,4 @@ def test_sequence_is_exported_as_pynn_nest_does(sim) -> None:
 
     assert sim.Sequence is Sequence
     src = sim.Population(1, sim.SpikeSourceArray(spike_times=sim.Sequence([1.0, 2.0])))
-    assert list(src.get("spike_times")[0].value) == [1.0, 2.0]
+    assert list(src.get("spike_times").value) == [1.0, 2.0]
