@@ -16,8 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cells import CELL_TYPES
 from ..errors import NetworkError
 from .types import SynapseType, finite, register
+
+#: One record per synapse of region ``synapse_dynamics``: its parameters and the time
+#: constant of its target's synaptic current.
+DYNAMICS_DTYPE = np.dtype([("U", "<f4"), ("tau_rec", "<f4"), ("tau_facil", "<f4"),
+                           ("tau_psc", "<f4")])
 
 
 def check(label: str, params: dict[str, np.ndarray]) -> None:
@@ -29,5 +35,31 @@ def check(label: str, params: dict[str, np.ndarray]) -> None:
                            f"0 < U <= 1, tau_rec > 0 and tau_facil >= 0")
 
 
+def encode(proj, post) -> np.ndarray:
+    """Per-synapse short-term plasticity parameters of a Tsodyks-Markram projection.
+
+    Parameters
+    ----------
+    proj
+        The projection (``ProjectionSpec``).
+    post
+        Its target population (``PopulationSpec``).
+
+    Returns
+    -------
+    numpy.ndarray
+        One :data:`DYNAMICS_DTYPE` record per synapse.
+    """
+    out = np.zeros(len(proj), DYNAMICS_DTYPE)
+    name = "tau_syn_E" if proj.receptor == "excitatory" else "tau_syn_I"
+    defaults = CELL_TYPES[post.model].defaults
+    # A delta-synapse target has no current to decay: the "active" resource empties at once.
+    tau = np.asarray(post.params.get(name, np.full(post.size, defaults.get(name, 1e-3))))
+    out["U"], out["tau_rec"] = proj.params["U"], proj.params["tau_rec"]
+    out["tau_facil"], out["tau_psc"] = proj.params["tau_facil"], tau[proj.post_idx]
+    return out
+
+
 TSODYKS_MARKRAM = register(SynapseType("TsodyksMarkramSynapse", ("U", "tau_rec", "tau_facil"),
-                                       region="synapse_dynamics", check=check))
+                                       region="synapse_dynamics", check=check,
+                                       record_dtype=DYNAMICS_DTYPE, encode=encode))
