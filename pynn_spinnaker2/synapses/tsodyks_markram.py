@@ -60,6 +60,49 @@ def encode(proj, post) -> np.ndarray:
     return out
 
 
+def update(state: dict[str, np.ndarray], params: dict[str, np.ndarray], k: np.ndarray,
+           h: np.ndarray) -> np.ndarray:
+    """One spike at each of the distinct synapses ``k``, ``h`` ms after their previous one.
+
+    NEST's ``tsodyks_synapse`` in float64: the state decays over ``h``, then u steps up by
+    U (1 - u) and the spike uses u x of the recovered resources.
+
+    Parameters
+    ----------
+    state
+        Per-synapse ``u``, ``x`` and ``y`` (float64), updated in place at ``k``.
+    params
+        Per-synapse ``U``, ``tau_rec``, ``tau_facil``, ``tau_psc`` (float64).
+    k
+        Indices of the synapses fired (each once).
+    h
+        Time since each one's previous spike (ms).
+
+    Returns
+    -------
+    numpy.ndarray
+        The weight factor u x of each spike.
+    """
+    s, p = state, params
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        p_uu = np.where(p["tau_facil"][k] > 0, np.exp(-h / p["tau_facil"][k]), 0.0)
+        p_yy = np.exp(-h / p["tau_psc"][k])
+        p_zz = np.exp(-h / p["tau_rec"][k])
+        p_xy = (((p_zz - 1) * p["tau_rec"][k] - (p_yy - 1) * p["tau_psc"][k])
+                / (p["tau_psc"][k] - p["tau_rec"][k]))
+    # tau_psc == tau_rec: the limit of the expression above.
+    p_xy = np.where(np.isfinite(p_xy), p_xy, 1.0 - p_zz)
+    z = 1.0 - s["x"][k] - s["y"][k]
+    u = s["u"][k] * p_uu
+    x = s["x"][k] + p_xy * s["y"][k] + (1.0 - p_zz) * z
+    y = s["y"][k] * p_yy
+    u = u + p["U"][k] * (1.0 - u)
+    used = u * x
+    s["u"][k], s["x"][k], s["y"][k] = u, x - used, y + used
+    return used
+
+
 TSODYKS_MARKRAM = register(SynapseType("TsodyksMarkramSynapse", ("U", "tau_rec", "tau_facil"),
                                        region="synapse_dynamics", check=check,
-                                       record_dtype=DYNAMICS_DTYPE, encode=encode))
+                                       record_dtype=DYNAMICS_DTYPE, encode=encode,
+                                       update=update))

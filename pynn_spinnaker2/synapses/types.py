@@ -53,6 +53,12 @@ class SynapseType:
     blank
         ``blank(n)``: the records of ``n`` synapses of other types sharing a core with this
         type's (default: zeros of ``record_dtype``).
+    update
+        The emulator's per-spike update of the state this type keeps in its region, where
+        it is pure array maths; its signature is the region's (``synapse_dynamics``:
+        ``update(state, params, k, h) -> factors``, see
+        :func:`pynn_spinnaker2.synapses.tsodyks_markram.update`). The emulator looks it up
+        by the region the image fills.
     """
 
     name: str
@@ -63,6 +69,7 @@ class SynapseType:
     record_dtype: np.dtype | None = None
     encode: Callable[[Any, Any], np.ndarray] | None = None
     blank: Callable[[int], np.ndarray] | None = None
+    update: Callable[..., np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         if self.region is not None and self.region not in SYNAPSE_REGIONS:
