@@ -88,10 +88,9 @@ from ..mapping.regions import (  # noqa: F401
     SYNAPSE_DTYPE,
 )
 from ..mapping.route import N_LINKS  # noqa: F401
+from ..synapses.quantal import QUANTAL_NEVER  # noqa: F401  (``last``: no spike yet)
 from ..synapses.stdp import PLASTICITY_DTYPE, STDP_POST_DTYPE  # noqa: F401
 
-#: ``last`` of a quantal synapse that has not seen a spike yet.
-QUANTAL_NEVER = 0xFFFFFFFF
 ROUTER_DTYPE = np.dtype([("key", "<u4"), ("mask", "<u4"), ("route", "<u4", (5,))])
 
 #: ``kind`` codes of the current source table.

@@ -2,28 +2,25 @@
 regions some synapse types need, built in one pass over all synapses (a stable counting sort
 by row), so the cost grows with the synapses, not with synapses times cores.
 
-Which per-synapse region a synapse type fills is the table ``synapses.SYNAPSE_REGIONS``; how
-its records are encoded is :data:`ENCODERS`, keyed by that region.
+Which per-synapse region a synapse type fills, its record format and how its records are
+encoded are the type's (``SynapseType.region``, ``record_dtype``, ``encode``, ``blank`` in
+:mod:`pynn_spinnaker2.synapses.types`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
-from ..cells import CELL_TYPES, RECEPTOR_INDEX
+from ..cells import RECEPTOR_INDEX
 from ..errors import MappingError
 from ..mapping import Mapping, passes
-from ..mapping.regions import REGION
+from ..mapping.regions import REGION, REGIONS
 from ..network import Network, ProjectionSpec
-from ..synapses import is_plastic, synapse_region
-from ..synapses.stdp import STDP_POST_DTYPE, plasticity_records, trace_slots
+from ..synapses import SYNAPSE_TYPES, is_plastic, synapse_region
+from ..synapses.stdp import STDP_POST_DTYPE, trace_slots
+from ..synapses.types import region_type
 from .machine_image import (
-    DYNAMICS_DTYPE,
     MPT_DTYPE,
-    QUANTAL_DTYPE,
-    QUANTAL_NEVER,
     ROW_DTYPE,
     SYNAPSE_DTYPE,
     PlasticIndex,
@@ -108,7 +105,7 @@ def synaptic_rows(network: Network, mapping: Mapping
     used = [p for p in network.projections if len(p)]
     # The per-synapse regions some synapse onto some core needs, in declaration order.
     needed = {synapse_region(p.synapse) for p in used}
-    extra = [name for name in ENCODERS if name in needed]
+    extra = [r.name for r in REGIONS if r.name in needed]
     index = np.int32 if max(total_rows, n * n) < 2**31 - 1 else np.int64
     total = sum(len(p) for p in network.projections)
     unsorted = np.empty(total, SYNAPSE_DTYPE)
@@ -159,10 +156,11 @@ def synaptic_rows(network: Network, mapping: Mapping
             unsorted["weight"][at + a:at + b] = (np.float32(weight[0])
                                                  if weight.strides == (0,) else weight[a:b])
             unsorted["control"][at + a:at + b] = _controls(proj, t_local_lut, dt, a, b)
-        own = synapse_region(proj.synapse)
+        kind = SYNAPSE_TYPES[proj.synapse]
+        own = kind.region
         for name in extra:
-            encode, fill = ENCODERS[name]
-            parts[name].append(encode(network, proj) if name == own else fill(len(proj)))
+            parts[name].append(kind.encode(proj, network.population(proj.post)) if name == own
+                               else region_type(name).blank_records(len(proj)))
         if own is not None:
             on_core[own][np.unique(t_lut[proj.post_idx]) + t0] = True
         if is_plastic(proj.synapse):
@@ -286,59 +284,3 @@ def _controls(proj: ProjectionSpec, t_local_lut: np.ndarray, dt: float, a: int, 
         return target
     steps = np.round(delay / dt).astype(np.uint32)
     return encode_control(target, RECEPTOR_INDEX[proj.receptor], steps, dynamic)
-
-
-def _dynamics(network: Network, proj: ProjectionSpec) -> np.ndarray:
-    """Per-synapse short-term plasticity parameters of a Tsodyks-Markram projection."""
-    out = np.zeros(len(proj), DYNAMICS_DTYPE)
-    post = network.population(proj.post)
-    name = "tau_syn_E" if proj.receptor == "excitatory" else "tau_syn_I"
-    defaults = CELL_TYPES[post.model].defaults
-    # A delta-synapse target has no current to decay: the "active" resource empties at once.
-    tau = np.asarray(post.params.get(name, np.full(post.size, defaults.get(name, 1e-3))))
-    out["U"], out["tau_rec"] = proj.params["U"], proj.params["tau_rec"]
-    out["tau_facil"], out["tau_psc"] = proj.params["tau_facil"], tau[proj.post_idx]
-    return out
-
-
-def _quantal(network: Network, proj: ProjectionSpec) -> np.ndarray:
-    """Per-synapse release sites and their initial state of a quantal projection.
-
-    Every site starts full (a = n) and the first spike releases with probability U, as NEST's
-    ``quantal_stp_synapse`` and PyNN's ``stochastic_stp_synapse`` start, unless
-    ``Projection.initialize`` gave ``a`` and ``u``.
-    """
-    out = np.zeros(len(proj), QUANTAL_DTYPE)
-    p = proj.params
-    n = np.round(np.asarray(p.get("n", 1.0), float))
-    out["U"], out["tau_rec"], out["tau_facil"] = p["U"], p["tau_rec"], p["tau_facil"]
-    out["n"] = n
-    out["a"] = np.round(np.asarray(p["a"], float)) if "a" in p else n
-    out["u"] = p["u"] if "u" in p else p["U"]
-    out["last"] = QUANTAL_NEVER
-    return out
-
-
-def _release(network: Network, proj: ProjectionSpec) -> np.ndarray:
-    """Per-synapse transmission probability of a stochastic projection."""
-    return np.asarray(proj.params["p"], np.float32)
-
-
-def _plasticity(network: Network, proj: ProjectionSpec) -> np.ndarray:
-    """Per-synapse STDP rule of a plastic projection."""
-    return plasticity_records(proj.synapse, proj.params, len(proj))
-
-
-def _zeros(dtype: np.dtype) -> Callable[[int], np.ndarray]:
-    return lambda n: np.zeros(n, dtype)
-
-
-#: Per-synapse region -> (its records for a projection whose synapse type needs it, its
-#: records for the other projections' synapses), in the regions' declaration order.
-ENCODERS: dict[str, tuple[Callable[[Network, ProjectionSpec], np.ndarray],
-                          Callable[[int], np.ndarray]]] = {
-    "synapse_dynamics": (_dynamics, _zeros(DYNAMICS_DTYPE)),
-    "synapse_plasticity": (_plasticity, _zeros(REGION["synapse_plasticity"].dtype)),
-    "synapse_release": (_release, lambda n: np.ones(n, np.float32)),
-    "synapse_quantal": (_quantal, _zeros(QUANTAL_DTYPE)),
-}

@@ -21,7 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cells.graded_source import EVENT_DTYPE
-from ..synapses.stdp import PLASTICITY_DTYPE, STDP_POST_DTYPE
+from ..synapses.quantal import QUANTAL_DTYPE  # noqa: F401  (re-exported)
+from ..synapses.stdp import PLASTICITY_DTYPE, STDP_POST_DTYPE  # noqa: F401
+from ..synapses.tsodyks_markram import DYNAMICS_DTYPE  # noqa: F401
+from ..synapses.types import region_type
 
 #: Fixed SRAM per PE for region pointers, counters and flags (not a region of the image).
 FIXED_OVERHEAD = 512
@@ -30,10 +33,6 @@ MPT_DTYPE = np.dtype([("key", "<u4"), ("mask", "<u4"), ("row_start", "<u4"),
                       ("n_rows", "<u4")])
 ROW_DTYPE = np.dtype([("start", "<u4"), ("length", "<u4")])
 SYNAPSE_DTYPE = np.dtype([("weight", "<f4"), ("control", "<u4")])
-DYNAMICS_DTYPE = np.dtype([("U", "<f4"), ("tau_rec", "<f4"), ("tau_facil", "<f4"),
-                           ("tau_psc", "<f4")])
-QUANTAL_DTYPE = np.dtype([("U", "<f4"), ("tau_rec", "<f4"), ("tau_facil", "<f4"),
-                          ("n", "<u2"), ("a", "<u2"), ("u", "<f4"), ("last", "<u4")])
 RECORDING_DTYPE = np.dtype([("variable", "S16"), ("interval", "<u4")])
 SCHEDULE_DTYPE = np.dtype([("step", "<u4"), ("neuron", "<u4")])
 CURRENT_SOURCE_DTYPE = np.dtype([
@@ -234,14 +233,10 @@ REGIONS: tuple[Region, ...] = (
            "neurons", always=False),
     Region("row_index", "dram", ROW_DTYPE, lambda d: d.source_neurons, _none, "rows"),
     Region("synapses", "dram", SYNAPSE_DTYPE, _none, lambda d: d.synapses, "rows"),
-    Region("synapse_dynamics", "dram", DYNAMICS_DTYPE, _none,
-           _synapses_if("synapse_dynamics"), "rows"),
-    Region("synapse_plasticity", "dram", PLASTICITY_DTYPE, _none,
-           _synapses_if("synapse_plasticity"), "rows"),
-    Region("synapse_release", "dram", FLOAT_DTYPE, _none, _synapses_if("synapse_release"),
-           "rows"),
-    Region("synapse_quantal", "dram", QUANTAL_DTYPE, _none, _synapses_if("synapse_quantal"),
-           "rows"),
+    # The per-synapse regions: their record formats are the synapse types' (the registry).
+    *(Region(name, "dram", region_type(name).record_dtype, _none, _synapses_if(name), "rows")
+      for name in ("synapse_dynamics", "synapse_plasticity", "synapse_release",
+                   "synapse_quantal")),
 )
 #: Region name -> its declaration.
 REGION = {r.name: r for r in REGIONS}

@@ -123,5 +123,24 @@ def check(label: str, params: dict[str, np.ndarray]) -> None:
         raise NetworkError(f"projection {label!r}: STDP needs w_min <= w_max")
 
 
+def encode(proj, post) -> np.ndarray:
+    """Per-synapse STDP rule of a plastic projection (:func:`plasticity_records`).
+
+    Parameters
+    ----------
+    proj
+        The projection (``ProjectionSpec``).
+    post
+        Its target population (unused).
+
+    Returns
+    -------
+    numpy.ndarray
+        One :data:`PLASTICITY_DTYPE` record per synapse.
+    """
+    return plasticity_records(proj.synapse, proj.params, len(proj))
+
+
 for _name in STDP_RULES:
-    register(SynapseType(_name, STDP_PARAMS, region="synapse_plasticity", check=check))
+    register(SynapseType(_name, STDP_PARAMS, region="synapse_plasticity", check=check,
+                         record_dtype=PLASTICITY_DTYPE, encode=encode))

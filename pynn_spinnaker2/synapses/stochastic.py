@@ -17,5 +17,34 @@ def check(label: str, params: dict[str, np.ndarray]) -> None:
                            f"0 <= p <= 1 (the probability of transmitting a spike)")
 
 
+#: One record per synapse of region ``synapse_release``: its transmission probability.
+RELEASE_DTYPE = np.dtype("<f4")
+
+
+def encode(proj, post) -> np.ndarray:
+    """Per-synapse transmission probability of a stochastic projection.
+
+    Parameters
+    ----------
+    proj
+        The projection (``ProjectionSpec``).
+    post
+        Its target population (unused).
+
+    Returns
+    -------
+    numpy.ndarray
+        One :data:`RELEASE_DTYPE` record per synapse.
+    """
+    return np.asarray(proj.params["p"], np.float32)
+
+
+def blank(n: int) -> np.ndarray:
+    """Other synapses on the core always transmit (probability 1)."""
+    return np.ones(n, RELEASE_DTYPE)
+
+
 SIMPLE_STOCHASTIC = register(SynapseType("SimpleStochasticSynapse", ("p",),
-                                         region="synapse_release", check=check))
+                                         region="synapse_release", check=check,
+                                         record_dtype=RELEASE_DTYPE, encode=encode,
+                                         blank=blank))

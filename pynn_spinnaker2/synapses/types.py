@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,22 @@ class SynapseType:
         ``check(label, params)``: raises :class:`~pynn_spinnaker2.errors.NetworkError`,
         naming projection ``label``, for parameters the cores cannot run (called with the
         per-synapse arrays of a non-empty projection).
+    record_dtype
+        The record format of ``region`` (one record per synapse of a core's row block);
+        every type of one region declares the same.
+    encode
+        ``encode(proj, post)``: the records of projection ``proj`` (a
+        ``ProjectionSpec``) onto population ``post`` (its ``PopulationSpec``), one per
+        synapse, of ``record_dtype``.
+    blank
+        ``blank(n)``: the records of ``n`` synapses of other types sharing a core with this
+        type's (default: zeros of ``record_dtype``).
+    update
+        The emulator's per-spike update of the state this type keeps in its region, where
+        it is pure array maths; its signature is the region's (``synapse_dynamics``:
+        ``update(state, params, k, h) -> factors``, see
+        :func:`pynn_spinnaker2.synapses.tsodyks_markram.update`). The emulator looks it up
+        by the region the image fills.
     """
 
     name: str
@@ -49,11 +66,25 @@ class SynapseType:
     state: tuple[str, ...] = ()
     region: str | None = None
     check: Callable[[str, dict[str, np.ndarray]], None] | None = None
+    record_dtype: np.dtype | None = None
+    encode: Callable[[Any, Any], np.ndarray] | None = None
+    blank: Callable[[int], np.ndarray] | None = None
+    update: Callable[..., np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         if self.region is not None and self.region not in SYNAPSE_REGIONS:
             raise ValueError(f"synapse type {self.name!r}: region must be None or one of "
                              f"{SYNAPSE_REGIONS}, got {self.region!r}")
+        if (self.region is None) != (self.record_dtype is None) or (
+                (self.region is None) != (self.encode is None)):
+            raise ValueError(f"synapse type {self.name!r}: a region needs a record_dtype "
+                             f"and an encode, and only a region")
+
+    def blank_records(self, n: int) -> np.ndarray:
+        """The records of ``n`` synapses of other types in this type's region."""
+        if self.blank is not None:
+            return self.blank(n)
+        return np.zeros(n, self.record_dtype)
 
 
 #: Name -> synapse type, filled by :func:`register`.
@@ -64,6 +95,12 @@ def register(synapse_type: SynapseType) -> SynapseType:
     """Make ``synapse_type`` known to every stage; returns it (usable at module level)."""
     if synapse_type.name in SYNAPSE_TYPES and SYNAPSE_TYPES[synapse_type.name] != synapse_type:
         raise ValueError(f"synapse type {synapse_type.name!r} is registered already")
+    for other in SYNAPSE_TYPES.values():
+        if (other.region == synapse_type.region is not None
+                and other.record_dtype != synapse_type.record_dtype):
+            raise ValueError(f"synapse type {synapse_type.name!r}: region "
+                             f"{synapse_type.region!r} holds {other.record_dtype} records "
+                             f"({other.name}), not {synapse_type.record_dtype}")
     SYNAPSE_TYPES[synapse_type.name] = synapse_type
     return synapse_type
 
@@ -76,6 +113,15 @@ def unregister(name: str) -> None:
 def with_region(region: str) -> tuple[str, ...]:
     """Names of the registered synapse types whose rule lives in per-synapse ``region``."""
     return tuple(n for n, t in SYNAPSE_TYPES.items() if t.region == region)
+
+
+def region_type(region: str) -> SynapseType:
+    """The first registered synapse type of per-synapse ``region``: its record format and
+    blank records are the region's (:func:`register` keeps them one per region)."""
+    for known in SYNAPSE_TYPES.values():
+        if known.region == region:
+            return known
+    raise KeyError(f"no registered synapse type has per-synapse region {region!r}")
 
 
 def synapse_region(synapse: str) -> str | None:

@@ -112,3 +112,35 @@ def test_a_type_registered_elsewhere_is_checked_by_its_own_rule():
 def test_an_unknown_region_is_refused():
     with pytest.raises(ValueError, match="region must be None or one of"):
         SynapseType("Odd", region="synapse_elsewhere")
+
+
+def test_a_type_registered_elsewhere_writes_its_records_into_the_image():
+    """A synapse type declared only here, with its own encoder, reaches the image through the
+    registry: the mapper sizes its region, the image builder writes the encoder's records."""
+    from pynn_spinnaker2.image import build_image
+    from pynn_spinnaker2.mapping import map_network
+
+    def encode(proj, post) -> np.ndarray:
+        return (np.asarray(proj.params["q"]) / 2).astype(np.float32)
+
+    register(SynapseType("HalvedSynapse", ("q",), region="synapse_release",
+                         record_dtype=np.dtype("<f4"), encode=encode))
+    try:
+        network = _network("HalvedSynapse", {"q": np.array([0.2, 0.8])})
+        image = build_image(network, map_network(network))
+        written = [c.dram["synapse_release"] for c in image.cores
+                   if c.dram.get("synapse_release") is not None
+                   and c.dram["synapse_release"].size]
+        assert len(written) == 1
+        np.testing.assert_array_equal(np.sort(written[0]), np.float32([0.1, 0.4]))
+    finally:
+        unregister("HalvedSynapse")
+
+
+def test_a_region_keeps_one_record_format():
+    with pytest.raises(ValueError, match="holds float32 records"):
+        register(SynapseType("Wide", region="synapse_release", record_dtype=np.dtype("<f8"),
+                             encode=lambda proj, post: np.zeros(len(proj))))
+    assert "Wide" not in SYNAPSE_TYPES
+    with pytest.raises(ValueError, match="needs a record_dtype and an encode"):
+        SynapseType("Bare", region="synapse_release")

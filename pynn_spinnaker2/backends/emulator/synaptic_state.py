@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...image.machine_image import DYNAMICS_DTYPE, PLASTICITY_DTYPE, QUANTAL_DTYPE, MachineImage
+from ...synapses.types import region_type
 from .inputs import counter_uniform
 from .layout import Layout
 from .plasticity import PairSTDP
@@ -53,6 +54,8 @@ class TsodyksMarkram:
         self.params = {name: keep[name].astype(np.float64) for name in DYNAMICS_DTYPE.names}
         self.dt = dt
         self.dynamic = dynamic
+        # The update of the synapse type whose records fill the region (the registry's).
+        self.update = region_type("synapse_dynamics").update
         if old is not None and old.state["u"].size == self.size:
             self.state = old.state
         else:
@@ -86,21 +89,8 @@ class TsodyksMarkram:
             take = pending[first]
             k = idx[take]
             h = (now - s["last"][k]) * self.dt
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                p_uu = np.where(p["tau_facil"][k] > 0, np.exp(-h / p["tau_facil"][k]), 0.0)
-                p_yy = np.exp(-h / p["tau_psc"][k])
-                p_zz = np.exp(-h / p["tau_rec"][k])
-                p_xy = (((p_zz - 1) * p["tau_rec"][k] - (p_yy - 1) * p["tau_psc"][k])
-                        / (p["tau_psc"][k] - p["tau_rec"][k]))
-            # tau_psc == tau_rec: the limit of the expression above.
-            p_xy = np.where(np.isfinite(p_xy), p_xy, 1.0 - p_zz)
-            z = 1.0 - s["x"][k] - s["y"][k]
-            u = s["u"][k] * p_uu
-            x = s["x"][k] + p_xy * s["y"][k] + (1.0 - p_zz) * z
-            y = s["y"][k] * p_yy
-            u = u + p["U"][k] * (1.0 - u)
-            used = u * x
-            s["u"][k], s["x"][k], s["y"][k], s["last"][k] = u, x - used, y + used, now
+            used = self.update(s, p, k, h)
+            s["last"][k] = now
             factor[take] = used
             pending = np.setdiff1d(pending, take, assume_unique=True)
         return factor
