@@ -152,7 +152,8 @@ def _payload(el: etree._Element, raw: bytes, compress: bool) -> None:
 
 def where(el: etree._Element) -> str:
     """Where ``el`` is, for error messages: its line, tag and name."""
-    name = f' name="{el.get("name")}"' if el.get("name") else ""
+    key = "name" if el.get("name") else "label"
+    name = f' {key}="{el.get(key)}"' if el.get(key) else ""
     return f"line {el.sourceline}, <{etree.QName(el).localname}{name}>"
 
 

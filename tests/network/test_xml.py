@@ -347,8 +347,8 @@ def _b64(raw: bytes) -> str:
 def test_huge_declared_population_is_refused_before_reading() -> None:
     """A tiny file declaring 10**8 neurons: refused at once, naming the limit to raise."""
     body = '<parameter name="tau_m" size="100000000" value="20.0"/>'
-    with pytest.raises(FormatError, match=r'<population.*size=100000000 neurons exceeds the '
-                                          r"reader's limit of 10000000; .*raise .*"
+    with pytest.raises(FormatError, match=r'<population label="p">: size=100000000 neurons '
+                                          r"exceeds the reader's limit of 10000000; .*raise .*"
                                           r"MAX_POPULATION_SIZE"):
         from_xml(_doc(body, size=10**8))
 
