@@ -112,3 +112,41 @@ def test_unknown_setup_keyword_names_the_known_ones() -> None:
 def test_other_backends_options_are_accepted() -> None:
     sim.setup(timestep=1.0, threads=1, verbosity="error")
     sim.end()
+
+
+@pytest.mark.parametrize("size", [10**7, 10**9])
+def test_population_larger_than_the_machine_is_refused_at_once(size: int) -> None:
+    """Refused when created, within a second, before any array of its size is built."""
+    import time
+
+    sim.setup(timestep=1.0)
+    start = time.perf_counter()
+    with pytest.raises(MappingError, match=rf"population 'huge' of {size} neurons does not "
+                                           r"fit the machine: 152 PEs x at most 2048 neurons "
+                                           r"each hold 311296 neurons.*Remedy: ask for at "
+                                           r"least [0-9]+ chips"):
+        sim.Population(size, sim.IF_curr_exp(), label="huge")
+    assert time.perf_counter() - start < 1.0
+    sim.end()
+
+
+def test_populations_together_larger_than_the_machine() -> None:
+    sim.setup(timestep=1.0, machine=Machine(pes_per_chip=4))
+    sim.Population(8000, sim.IF_curr_exp(), label="a")
+    with pytest.raises(MappingError, match=r"population 'b' of 200 neurons .* populations "
+                                           r"before it have 8000"):
+        sim.Population(200, sim.IF_curr_exp(), label="b")
+    sim.end()
+
+
+def test_too_many_pes_is_found_before_partitioning() -> None:
+    """Populations within the neuron bound but over the PEs at their per-core caps: refused
+    by the partitioner's first check, with the lower bound it found."""
+    sim.setup(timestep=1.0, machine=Machine(pes_per_chip=4))
+    pop = sim.Population(4000, sim.IF_curr_exp(), label="capped")
+    pop.set_max_neurons_per_core(10)
+    with pytest.raises(MappingError, match=r"needs at least 400 PEs but the machine has 4 "
+                                           r"\(1 chips x 4\): 396 too many; largest users: "
+                                           r"'capped' \(400 PEs\)"):
+        sim.run(1.0)
+    sim.end()
