@@ -110,9 +110,26 @@ def end(compatible_output: bool = True) -> None:
         io = get_io(filename)
         population.write_data(io, variables)
     simulator.state.write_on_end = []
+    simulator.state.ended = True  # a later run is an error until the next setup()
 
 
-run, run_until = common.build_run(simulator)
+_run, run_until = common.build_run(simulator)
+
+
+def run(simtime: float, callbacks: list | None = None) -> float:
+    """Advance the simulation by ``simtime`` ms (see PyNN's ``run``).
+
+    Raises
+    ------
+    ValueError
+        ``simtime`` is not a finite number >= 0 (NaN, inf, -1).
+    RuntimeError
+        The simulation was ended with ``end()``.
+    """
+    simulator.state.run(simtime, check_only=True)
+    return _run(float(simtime), callbacks)
+
+
 run_for = run
 reset = common.build_reset(simulator)
 initialize = common.initialize
