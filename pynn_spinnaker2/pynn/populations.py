@@ -196,6 +196,10 @@ def _check_spike_times(label: str, parameters: dict) -> None:
                 f"population {label!r}, neuron {i}: spike times must be one list of times "
                 f"per neuron, got an array of shape {values.shape} (a function giving "
                 f"spike_times is called with an array of indices)")
+        if not np.all(np.isfinite(values)):
+            raise errors.InvalidParameterValueError(
+                f"population {label!r}, neuron {i}: spike times must be finite numbers of "
+                f"ms, got {values.tolist()}; remove the NaN or infinite times")
         if values.size > 1 and np.any(np.diff(values) < 0):
             raise errors.InvalidParameterValueError(
                 f"population {label!r}, neuron {i}: spike times must be in increasing order, "
