@@ -19,11 +19,11 @@ NS = "urn:pynn-spinnaker2:network:1"
 #: Array element types (little-endian), narrowest integer first.
 INT_DTYPES = ("u1", "i1", "u2", "i2", "u4", "i4", "u8", "i8")
 DTYPES = (*INT_DTYPES, "f4", "f8")
-#: The largest array (values) a file may declare: the reader refuses a larger ``size`` or
+#: The largest array size a file may declare: the reader refuses a larger ``size`` or
 #: ``runs`` before allocating anything. Raise it (``xml_arrays.MAX_ARRAY_SIZE = ...``) to read
-#: bigger networks; each value costs 8 bytes once read.
+#: bigger networks; every array element costs 8 bytes once read.
 MAX_ARRAY_SIZE = 100_000_000
-#: The largest population (neurons) a file may declare; raise it like ``MAX_ARRAY_SIZE``.
+#: The largest population size a file may declare; raise it like ``MAX_ARRAY_SIZE``.
 MAX_POPULATION_SIZE = 10_000_000
 
 
