@@ -27,7 +27,8 @@ shares out equally: each PE may hold ``dram_per_pe`` = 2 GiB / 152 (about 13.5 M
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from dataclasses import dataclass, fields, replace
 
 #: Link directions of the chip-to-chip mesh, in the SpiNNaker order. Each link is a step on
 #: a triangular mesh: (dx, dy).
@@ -39,6 +40,76 @@ LINKS: tuple[tuple[str, int, int], ...] = (
     ("south_west", -1, -1),
     ("south", 0, -1),
 )
+
+#: The most chips a machine may have (about four times SpiNNcloud's 34,560-chip machine): a
+#: larger ``width`` x ``height`` is refused before anything of its size is built. Raise it
+#: (``pynn_spinnaker2.machine.MAX_CHIPS = ...``) to map onto a bigger machine.
+MAX_CHIPS = 2**17
+#: Bounds (inclusive) of the whole-number fields of :class:`Machine`: what the mapper and the
+#: emulator honour. ``key_bits`` is fixed: routing keys are 32-bit words.
+#: ``None`` as the upper bound stands for :data:`MAX_CHIPS`, read when a Machine is made.
+INT_BOUNDS: dict[str, tuple[int, int | None]] = {
+    "width": (1, None),
+    "height": (1, None),
+    "pes_per_chip": (1, 2**16),
+    "pes_per_qpe": (1, 2**16),
+    "qpe_columns": (1, 2**16),
+    "sram_per_pe": (1, 2**31),
+    "sram_reserved": (0, 2**31),
+    "dram_per_chip": (1, 2**40),
+    "router_entries": (1, 2**20),
+    "key_bits": (32, 32),  # the key allocator (mapping/keys.py) assigns 32-bit keys
+    "links_per_chip": (1, 2**16),
+    "chips_per_board": (1, None),
+    "board_width": (1, None),
+    "board_height": (1, None),
+}
+
+_RAISE = "; raise pynn_spinnaker2.machine.MAX_CHIPS for a bigger machine"
+
+
+def whole_number(name: str, value: object, low: int, high: int, hint: str = "") -> int:
+    """``value`` as an int, if it is a whole number in ``[low, high]``.
+
+    Parameters
+    ----------
+    name
+        What the value is, for the message.
+    value
+        An int, or a float with no fractional part.
+    low, high
+        The inclusive bounds.
+    hint
+        What to do about a value above ``high``, appended to the message.
+
+    Returns
+    -------
+    int
+        The value.
+
+    Raises
+    ------
+    ValueError
+        ``value`` is not a whole number (1.5, NaN, a string) or lies outside the bounds;
+        the message names ``name``, the value and the bounds.
+    """
+    if isinstance(value, bool):
+        number = None
+    else:
+        try:
+            number = int(value)  # type: ignore[call-overload]
+            if number != value:
+                number = None
+        except (TypeError, ValueError, OverflowError):
+            number = None
+    if number is None:
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if low == high and number != low:
+        raise ValueError(f"{name} must be {low}, got {number}{hint}")
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {number}"
+                         f"{hint if number > high else ''}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -96,10 +167,29 @@ class Machine:
     wrap_around: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("width", "height", "pes_per_chip", "pes_per_qpe", "qpe_columns",
-                     "sram_per_pe", "dram_per_chip", "router_entries", "key_bits"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"Machine.{name} must be >= 1, got {getattr(self, name)}")
+        for f in fields(self):
+            if f.name in INT_BOUNDS:
+                low, high = INT_BOUNDS[f.name]
+                object.__setattr__(self, f.name, whole_number(
+                    f"Machine.{f.name}", getattr(self, f.name), low,
+                    MAX_CHIPS if high is None else high,
+                    _RAISE if high is None else "; use a value the machine has"))
+        if self.width * self.height > MAX_CHIPS:
+            raise ValueError(f"Machine of {self.width} x {self.height} = "
+                             f"{self.width * self.height} chips is larger than MAX_CHIPS = "
+                             f"{MAX_CHIPS}; raise pynn_spinnaker2.machine.MAX_CHIPS for a "
+                             f"bigger machine")
+        try:
+            clock = float(self.clock_hz)
+        except (TypeError, ValueError):
+            clock = math.nan
+        if not (math.isfinite(clock) and 1.0 <= clock <= 1e10):
+            raise ValueError(f"Machine.clock_hz must be a finite frequency between 1 Hz and "
+                             f"10 GHz, got {self.clock_hz!r}")
+        object.__setattr__(self, "clock_hz", clock)
+        if not isinstance(self.wrap_around, bool):
+            raise ValueError(f"Machine.wrap_around must be True or False, got "
+                             f"{self.wrap_around!r}")
         if not 0 <= self.sram_reserved < self.sram_per_pe:
             raise ValueError(f"Machine.sram_reserved ({self.sram_reserved} bytes) must leave "
                              f"room for data in {self.sram_per_pe} bytes of SRAM")
@@ -168,10 +258,9 @@ class Machine:
     def boards(cls, n_boards: int = 1, **overrides: object) -> Machine:
         """A machine of ``n_boards`` 48-chip boards, tiled into the squarest rectangle of
         8 x 6 tiles that holds exactly ``n_boards`` (1 x n when n is prime)."""
-        if int(n_boards) < 1:
-            raise ValueError(f"a machine needs at least one board, got {n_boards}")
         base = cls()
-        n = int(n_boards)
+        n = whole_number("n_boards", n_boards, 1, max(1, MAX_CHIPS // base.chips_per_board),
+                         _RAISE)
         cols = min((c for c in range(1, n + 1) if n % c == 0),
                    key=lambda c: abs(c * base.board_width - (n // c) * base.board_height))
         return replace(base, width=base.board_width * cols,
@@ -180,10 +269,8 @@ class Machine:
     @classmethod
     def from_chips(cls, n_chips: int, **overrides: object) -> Machine:
         """The smallest near-square mesh holding ``n_chips`` chips."""
-        if int(n_chips) < 1:
-            raise ValueError(f"a machine needs at least one chip, got {n_chips}")
-        width = 1
-        while width * width < n_chips:
-            width += 1
+        n_chips = whole_number("n_chips", n_chips, 1, MAX_CHIPS, _RAISE)
+        width = math.isqrt(n_chips)
+        width += width * width < n_chips
         height = -(-n_chips // width)
         return cls(width=width, height=height, **overrides)

@@ -12,12 +12,14 @@ those stored as marked subgraphs (the EGRU), which it turns back into their node
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 import nir
 import numpy as np
 
 from ..errors import FormatError
+from ..network import xml_arrays
 from .nir_extensions import EXTENSIONS, container_type
 
 #: NIR node types nir 1.0.8 can (de)serialise.
@@ -146,6 +148,8 @@ def _check_fields(cls: type, kind: str, data: dict, where: str) -> None:
     if unexpected:
         raise FormatError(f"{where} ({kind}): unexpected entries {unexpected}; a {kind} node "
                           f"has {sorted(allowed - {'type'})}")
+    if "shape" in renamed:
+        _check_shape(data["shape"], kind, where)
     for name, value in data.items():
         if name in ("type", "metadata"):
             continue
@@ -154,6 +158,27 @@ def _check_fields(cls: type, kind: str, data: dict, where: str) -> None:
         if isinstance(value, str) and name != "padding":
             raise FormatError(f"{where} ({kind}): {name!r} must be numbers, found the "
                               f"string {value!r}")
+
+
+def _check_shape(shape: object, kind: str, where: str) -> None:
+    """A declared Input/Output shape: whole numbers >= 1 whose product (the neurons it
+    makes) is at most ``xml_arrays.MAX_POPULATION_SIZE``, checked before anything of that
+    size is built."""
+    try:
+        values = np.atleast_1d(np.asarray(shape)).tolist()
+        dims = [int(d) for d in values]
+        whole = all(d == v for d, v in zip(dims, values, strict=True))
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or any(d < 1 for d in dims):
+        raise FormatError(f"{where} ({kind}): 'shape' must be whole numbers >= 1, got "
+                          f"{np.asarray(shape).tolist()!r}")
+    size = math.prod(dims)
+    if size > xml_arrays.MAX_POPULATION_SIZE:
+        raise FormatError(f"{where} ({kind}): shape {dims} declares {size} neurons, beyond "
+                          f"the reader's limit of {xml_arrays.MAX_POPULATION_SIZE}; if the "
+                          f"file is trusted, raise "
+                          f"pynn_spinnaker2.network.xml_arrays.MAX_POPULATION_SIZE")
 
 
 def _graph_from_dict(data: dict, where: str) -> nir.NIRGraph:

@@ -22,7 +22,9 @@ def _source_record(kind: str, params: dict, dt: float) -> tuple[tuple, list[tupl
 
     def step(t: float) -> int:
         # Times past the end of the step counter mean "never" (PyNN's default stop is 1e12).
-        return int(min(round(float(t) / dt), never))
+        # (an infinite stop too).
+        steps = float(t) / dt
+        return int(never if steps >= never else round(steps))
 
     if kind == "DCSource":
         schedule = [(step(params["start"]), params["amplitude"])]

@@ -172,6 +172,37 @@ def _check_single_neuron(cost: PopulationCost, machine: Machine, model: str,
             f"(each source neuron costs {ROW_BYTES} B of row index)")
 
 
+def too_few_pes(per_pop: dict[str, int], machine: Machine, at_least: bool = False
+                ) -> MappingError:
+    """The error for a network needing more PEs than ``machine`` has.
+
+    Parameters
+    ----------
+    per_pop
+        PEs each population needs (population label -> PEs).
+    machine
+        The machine.
+    at_least
+        The counts are lower bounds (found before partitioning).
+
+    Returns
+    -------
+    MappingError
+        Names the total, the machine's PEs, the largest users and the remedy.
+    """
+    total = sum(per_pop.values())
+    biggest = sorted(per_pop.items(), key=lambda kv: -kv[1])[:3]
+    needed = -(-total // machine.pes_per_chip)
+    return MappingError(
+        f"the network needs {'at least ' if at_least else ''}{total} PEs but the machine has "
+        f"{machine.n_pes} ({machine.n_chips} chips x {machine.pes_per_chip}): "
+        f"{total - machine.n_pes} too many; largest users: "
+        + ", ".join(f"{label!r} ({n} PEs)" for label, n in biggest)
+        + f". Remedy: ask for at least {needed} chips, e.g. sim.setup(n_chips={needed}) "
+        f"or sim.setup(n_boards={-(-needed // machine.chips_per_board)}), or raise their "
+        f"neurons per core")
+
+
 def partition(network: Network, machine: Machine) -> tuple[Piece, ...]:
     """Split every population into pieces that fit one PE each.
 
@@ -179,11 +210,15 @@ def partition(network: Network, machine: Machine) -> tuple[Piece, ...]:
     ------
     MappingError
         When not even one neuron of a population fits a PE, or the piece counts do not
-        settle (the key tables keep growing as the pieces shrink).
+        settle (the key tables keep growing as the pieces shrink), or the populations need
+        more PEs than the machine has even at their neurons-per-core caps (checked first,
+        before any per-neuron array is built).
     """
-    model = CostModel(network)
     caps = {p.label: neuron_cap(network, p.label) for p in network.populations}
     counts = {p.label: -(-p.size // caps[p.label]) for p in network.populations}
+    if sum(counts.values()) > machine.n_pes:
+        raise too_few_pes(counts, machine, at_least=True)
+    model = CostModel(network)
     for _ in range(MAX_ROUNDS):
         costs = {p.label: model.cost(p.label, counts) for p in network.populations}
         bounds = {p.label: split(costs[p.label], caps[p.label], machine, p.model)

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import MappingError
 from ..machine import Machine
-from .partition import Piece
+from .partition import Piece, too_few_pes
 from .route import hop_distance
 
 
@@ -86,16 +85,7 @@ def place(pieces: tuple[Piece, ...], machine: Machine, src: np.ndarray, dst: np.
         per_pop: dict[str, int] = {}
         for piece in pieces:
             per_pop[piece.population] = per_pop.get(piece.population, 0) + 1
-        biggest = sorted(per_pop.items(), key=lambda kv: -kv[1])[:3]
-        needed = -(-len(pieces) // machine.pes_per_chip)
-        raise MappingError(
-            f"the network needs {len(pieces)} PEs but the machine has {machine.n_pes} "
-            f"({machine.n_chips} chips x {machine.pes_per_chip}): {len(pieces) - machine.n_pes} "
-            f"too many; largest users: "
-            + ", ".join(f"{label!r} ({n} PEs)" for label, n in biggest)
-            + f". Remedy: ask for at least {needed} chips, e.g. sim.setup(n_chips={needed}) "
-            f"or sim.setup(n_boards={-(-needed // machine.chips_per_board)}), or raise their "
-            f"neurons per core")
+        raise too_few_pes(per_pop, machine)
     n = len(pieces)
     pop_index = {label: i for i, label in enumerate(population_labels)}
     piece_pop = np.array([pop_index[p.population] for p in pieces], np.int64)

@@ -7,7 +7,7 @@ import numpy as np
 from ..cells import CELL_TYPES
 from ..errors import NetworkError
 from ..synapses import SYNAPSE_TYPES
-from .spec import Network, PopulationSpec, ProjectionSpec
+from .spec import CurrentSourceSpec, Network, PopulationSpec, ProjectionSpec
 
 #: Largest delay, in time steps, the synaptic word can hold (12 bits).
 MAX_DELAY_STEPS = 4095
@@ -35,6 +35,7 @@ def validate(network: Network) -> Network:
     for proj in network.projections:
         _check_projection(proj, by_label, network.timestep)
     for src in network.current_sources:
+        _check_source_params(src)
         for label, idx in src.targets:
             if label not in by_label:
                 raise NetworkError(f"current source {src.label!r} targets unknown population "
@@ -45,6 +46,37 @@ def validate(network: Network) -> Network:
                                    f"spike source population {label!r}")
             _check_indices(idx, target.size, f"current source {src.label!r}", label)
     return network
+
+
+#: Current-source parameters (PyNN's names) and what they must be: "finite" (any finite
+#: number), ">= 0" (finite and not negative), "> 0" (finite and positive), "stop" (>= 0, or
+#: +inf for never). A parameter not listed must be finite.
+_SOURCE_RULES = {"amplitude": "finite", "amplitudes": "finite", "offset": "finite",
+                 "phase": "finite", "mean": "finite", "start": ">= 0", "times": ">= 0",
+                 "frequency": ">= 0", "stdev": ">= 0", "dt": "> 0", "stop": "stop"}
+
+
+def _check_source_params(src: CurrentSourceSpec) -> None:
+    """Refuse NaN, infinite or negative current-source parameters, naming the source."""
+    for name, value in src.params.items():
+        values = np.asarray(value, dtype=float).reshape(-1)
+        rule = _SOURCE_RULES.get(name, "finite")
+        bad = np.isnan(values)
+        if rule == "stop":
+            bad |= values < 0
+        else:
+            bad |= ~np.isfinite(values)
+            if rule == ">= 0":
+                bad |= values < 0
+            elif rule == "> 0":
+                bad |= values <= 0
+        if bad.any():
+            want = {"finite": "a finite number", ">= 0": "a finite number >= 0",
+                    "> 0": "a finite number > 0", "stop": "a number >= 0 (or inf: never)"}
+            raise NetworkError(f"current source {src.label!r} ({src.kind}): {name} = "
+                               f"{values[bad][0]!r} is not valid; {name} must be "
+                               f"{want[rule]}; set it to one, e.g. with "
+                               f"source.set({name}=...)")
 
 
 #: PyNN standard-model parameters that have a sign (NEST refuses the others too): time
@@ -108,6 +140,10 @@ def _check_population(pop: PopulationSpec) -> None:
                                f"spike-time array per neuron")
         for i, times in enumerate(pop.spike_times):
             times = np.asarray(times, dtype=float)
+            if not np.all(np.isfinite(times)):
+                raise NetworkError(f"population {pop.label!r}, neuron {i}: spike times must "
+                                   f"be finite, got {times.tolist()[:10]}; remove the NaN "
+                                   f"or infinite times")
             if np.any(times <= 0):
                 raise NetworkError(
                     f"population {pop.label!r}: neuron {i} has a spike at "

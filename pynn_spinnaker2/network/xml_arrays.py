@@ -19,10 +19,57 @@ NS = "urn:pynn-spinnaker2:network:1"
 #: Array element types (little-endian), narrowest integer first.
 INT_DTYPES = ("u1", "i1", "u2", "i2", "u4", "i4", "u8", "i8")
 DTYPES = (*INT_DTYPES, "f4", "f8")
+#: The largest array size a file may declare: the reader refuses a larger ``size`` or
+#: ``runs`` before allocating anything. Raise it (``xml_arrays.MAX_ARRAY_SIZE = ...``) to read
+#: bigger networks; every array element costs 8 bytes once read.
+MAX_ARRAY_SIZE = 100_000_000
+#: The largest population size a file may declare; raise it like ``MAX_ARRAY_SIZE``.
+MAX_POPULATION_SIZE = 10_000_000
 
 
+def declared_count(el: etree._Element, attr: str, limit: int | None = None,
+                   what: str = "values", limit_name: str = "MAX_ARRAY_SIZE") -> int:
+    """The whole number in attribute ``attr`` of ``el``, checked against ``limit``.
 
+    Parameters
+    ----------
+    el
+        The element declaring the count.
+    attr
+        The attribute (``size``, ``runs``).
+    limit
+        The largest count accepted (default :data:`MAX_ARRAY_SIZE`).
+    what
+        What is counted, for the message.
+    limit_name
+        The module constant that sets ``limit``, named in the message as the remedy.
 
+    Returns
+    -------
+    int
+        The count.
+
+    Raises
+    ------
+    FormatError
+        The attribute is not a whole number >= 0, or it exceeds ``limit``.
+    """
+    limit = MAX_ARRAY_SIZE if limit is None else limit
+    text = el.get(attr)
+    try:
+        count = int(text)
+    except (TypeError, ValueError):
+        raise FormatError(f"{where(el)}: {attr}={text!r} is not a whole number") from None
+    if count < 0:
+        raise FormatError(f"{where(el)}: {attr}={count} is negative")
+    if count > limit:
+        if attr == "runs":
+            raise FormatError(f"{where(el)}: runs={count} exceeds size={limit}; a run-length "
+                              f"array has at most one run per value: fix runs or size")
+        raise FormatError(f"{where(el)}: {attr}={count} {what} exceeds the reader's limit of "
+                          f"{limit}; if the file is trusted, raise "
+                          f"pynn_spinnaker2.network.xml_arrays.{limit_name}")
+    return count
 def q(tag: str) -> str:
     """``tag`` in the format's namespace."""
     return f"{{{NS}}}{tag}"
@@ -105,11 +152,14 @@ def _payload(el: etree._Element, raw: bytes, compress: bool) -> None:
 
 def where(el: etree._Element) -> str:
     """Where ``el`` is, for error messages: its line, tag and name."""
-    name = f' name="{el.get("name")}"' if el.get("name") else ""
+    key = "name" if el.get("name") else "label"
+    name = f' {key}="{el.get(key)}"' if el.get(key) else ""
     return f"line {el.sourceline}, <{etree.QName(el).localname}{name}>"
 
 
-def _decode(el: etree._Element) -> bytes:
+def _decode(el: etree._Element, max_bytes: int) -> bytes:
+    """The raw bytes of ``el``'s data; a compressed stream is inflated to at most
+    ``max_bytes`` (what the declared size needs), and a longer one is refused."""
     text = el.text or ""
     try:
         raw = _a2b(text)
@@ -120,11 +170,19 @@ def _decode(el: etree._Element) -> bytes:
             raise FormatError(f"{where(el)}: the array data is not valid base64 ({exc})"
                               ) from exc
     if el.get("compression") == "zlib":
+        inflater = zlib.decompressobj()
         try:
-            raw = zlib.decompress(raw)
+            out = inflater.decompress(raw, max_bytes)
+            if not inflater.unconsumed_tail and not inflater.eof:
+                out += inflater.flush()
         except zlib.error as exc:
             raise FormatError(f"{where(el)}: the compressed array data is corrupt ({exc})"
                               ) from exc
+        if inflater.unconsumed_tail or len(out) > max_bytes:
+            raise FormatError(f"{where(el)}: the compressed array data inflates beyond the "
+                              f"{max_bytes} bytes its declared size needs; fix the size or "
+                              f"the data")
+        raw = out
     return raw
 
 
@@ -146,10 +204,13 @@ def read_array(el: etree._Element, integer: bool | None = None) -> np.ndarray:
         True: the values must be integers (indices, counts); False: return floats; None:
         as stored.
     """
-    size = int(el.get("size"))
+    size = declared_count(el, "size")
     dtype = el.get("dtype", "f8")
     if dtype not in DTYPES:
         raise FormatError(f"{where(el)}: unknown dtype {dtype!r}; use one of {DTYPES}")
+    runs_encoded = el.get("encoding", "base64") == "runs"
+    if runs_encoded:
+        declared_count(el, "runs", limit=size, what="runs (at most one per value)")
     if el.get("value") is not None:
         if el.get("encoding") is not None or (el.text or "").strip():
             raise FormatError(f"{where(el)}: an array with a value attribute has no data")
@@ -167,15 +228,16 @@ def read_array(el: etree._Element, integer: bool | None = None) -> np.ndarray:
             return np.broadcast_to(np.int64(number), (size,))
         # A read-only view of one value: nothing is allocated for a constant weight/delay.
         return np.broadcast_to(np.float64(float(text)), (size,))
-    raw = _decode(el)
     item = np.dtype(dtype).itemsize
+    n_values = 2 * int(el.get("runs")) if runs_encoded else size
+    raw = _decode(el, n_values * item)
     if len(raw) % item:
         raise FormatError(f"{where(el)}: the array holds {len(raw)} bytes, not a whole number "
                           f"of {dtype} values ({item} bytes each)")
     data = np.frombuffer(raw, dtype=f"<{dtype}")
     counts = None
-    if el.get("encoding", "base64") == "runs":
-        runs = int(el.get("runs", "-1"))
+    if runs_encoded:
+        runs = int(el.get("runs"))
         if runs < 0 or data.size != 2 * runs:
             raise FormatError(f"{where(el)}: a run-length array needs runs=K and 2K values, "
                               f"got runs={el.get('runs')} and {data.size} values")

@@ -32,6 +32,7 @@ from lxml import etree
 
 from ..errors import FormatError
 from ..machine import Machine
+from . import xml_arrays
 from .spec import (
     FORMAT_VERSION,
     CurrentSourceSpec,
@@ -40,7 +41,7 @@ from .spec import (
     ProjectionSpec,
     RecordSpec,
 )
-from .xml_arrays import NS, child, q, read_array, where, write_array
+from .xml_arrays import NS, child, declared_count, q, read_array, where, write_array
 
 SCHEMA_PATH = Path(__file__).with_name("network.xsd")
 _SCHEMA: etree.XMLSchema | None = None
@@ -199,7 +200,8 @@ def _read_projection(el: etree._Element) -> ProjectionSpec:
 
 
 def _read_population(el: etree._Element) -> PopulationSpec:
-    size = int(el.get("size"))
+    size = declared_count(el, "size", xml_arrays.MAX_POPULATION_SIZE, "neurons",
+                          "MAX_POPULATION_SIZE")
     label = el.get("label")
     params = {p.get("name"): read_array(p, integer=False)
               for p in el.iterfind(q("parameter"))}

@@ -21,6 +21,15 @@ from ..network import (
 from .values import evaluate
 
 
+class _Labels(dict):
+    """Labels by ``id``; an object not among them was made before the last ``setup()``."""
+
+    def __missing__(self, key: int) -> str:
+        raise RuntimeError("a population used here (by a projection, a current source or a "
+                           "view) belongs to an earlier simulation: sim.setup() started a new "
+                           "network without it; create it again after setup()")
+
+
 def unique_labels(objects: list) -> dict[int, str]:
     """``id(obj)`` -> a label unique among ``objects``.
 
@@ -28,7 +37,7 @@ def unique_labels(objects: list) -> dict[int, str]:
     part by its label, so the second and later of a repeated label get ``#1``, ``#2``...
     """
     seen: dict[str, int] = {}
-    out = {}
+    out = _Labels()
     for obj in objects:
         n = seen.get(obj.label, 0)
         seen[obj.label] = n + 1
@@ -37,8 +46,19 @@ def unique_labels(objects: list) -> dict[int, str]:
 
 
 def network_label(population: object, state: object) -> str:
-    """The label a root population has in the Network built from ``state``."""
-    return unique_labels(state.populations)[id(population)]
+    """The label a root population has in the Network built from ``state``.
+
+    Raises
+    ------
+    RuntimeError
+        The population was made before the last ``setup()`` (it is not in ``state``).
+    """
+    labels = unique_labels(state.populations)
+    if id(population) not in labels:
+        raise RuntimeError(f"population {getattr(population, 'label', population)!r} belongs "
+                           f"to an earlier simulation: sim.setup() started a new network "
+                           f"without it; create the population again after setup()")
+    return labels[id(population)]
 
 
 def build_network(state: object) -> Network:

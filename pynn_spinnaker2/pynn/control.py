@@ -12,6 +12,14 @@ from ..machine import Machine
 from ..network.validate import MAX_DELAY_STEPS
 from . import simulator
 
+#: The keywords ``setup`` reads.
+SETUP_KEYWORDS = ("max_delay", "spike_precision", "machine", "n_chips", "n_boards",
+                  "max_neurons_per_core", "seed", "rng_seed", "reports", "progress")
+#: Keywords other backends take that change nothing here (threads, solver and log options):
+#: accepted, so that scripts written for NEST or Brian run unchanged.
+PORTABLE_KEYWORDS = ("threads", "verbosity", "t_flush", "grng_seed", "rng_type",
+                     "spike_precision_mode", "default_maxstep")
+
 
 def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_MIN_DELAY,
           **extra_params: object) -> int:
@@ -29,8 +37,23 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_M
         label -> limit; see ``doc/mapping.md``);
         ``seed`` for the on-chip random number generators; ``reports`` (a folder to write
         mapping reports to, and after each run the cost report: cost.txt, cost.json,
-        cost_heatmap.png); ``progress`` (show a progress bar during runs).
+        cost_heatmap.png); ``progress`` (show a progress bar during runs). Options of other
+        backends that change nothing here (:data:`PORTABLE_KEYWORDS`) are accepted; any
+        other keyword is refused.
+
+    Raises
+    ------
+    TypeError
+        An unknown keyword (a typo such as ``n_chip``); the message lists the known ones.
+    ValueError
+        A bad time step or machine size (not a whole number, or beyond
+        :data:`pynn_spinnaker2.machine.MAX_CHIPS`).
     """
+    unknown = sorted(set(extra_params) - set(SETUP_KEYWORDS) - set(PORTABLE_KEYWORDS))
+    if unknown:
+        raise TypeError(f"setup() got unknown keyword(s) {', '.join(unknown)}; the known "
+                        f"ones are {', '.join(SETUP_KEYWORDS)} (and, accepted for "
+                        f"portability, {', '.join(PORTABLE_KEYWORDS)})")
     if not float(timestep) > 0:
         raise ValueError(f"setup(timestep={timestep}): the time step must be > 0 ms (the "
                          f"chip's timer tick; 1.0 ms runs in real time)")
@@ -67,8 +90,8 @@ def _machine(extra: dict) -> Machine:
             raise TypeError("setup(machine=...) takes a pynn_spinnaker2.Machine")
         return extra["machine"]
     if extra.get("n_boards") is not None:
-        return Machine.boards(int(extra["n_boards"]))
-    return Machine.from_chips(int(extra.get("n_chips", 1)))
+        return Machine.boards(extra["n_boards"])
+    return Machine.from_chips(extra.get("n_chips", 1))
 
 
 def set_number_of_neurons_per_core(cell_type: object, n: int) -> None:
@@ -87,9 +110,26 @@ def end(compatible_output: bool = True) -> None:
         io = get_io(filename)
         population.write_data(io, variables)
     simulator.state.write_on_end = []
+    simulator.state.ended = True  # a later run is an error until the next setup()
 
 
-run, run_until = common.build_run(simulator)
+_run, run_until = common.build_run(simulator)
+
+
+def run(simtime: float, callbacks: list | None = None) -> float:
+    """Advance the simulation by ``simtime`` ms (see PyNN's ``run``).
+
+    Raises
+    ------
+    ValueError
+        ``simtime`` is not a finite number >= 0 (NaN, inf, -1).
+    RuntimeError
+        The simulation was ended with ``end()``.
+    """
+    simulator.state.run(simtime, check_only=True)
+    return _run(float(simtime), callbacks)
+
+
 run_for = run
 reset = common.build_reset(simulator)
 initialize = common.initialize

@@ -9,6 +9,8 @@ from pyNN.parameters import LazyArray, ParameterSpace, Sequence, simplify
 from pyNN.random import RandomDistribution
 from pyNN.standardmodels import StandardCellType
 
+from ..errors import MappingError
+from ..mapping.keys import NEURON_BITS
 from . import simulator
 from .recording import Recorder
 from .values import evaluate
@@ -86,6 +88,7 @@ class Population(common.Population):
 
     def _create_cells(self) -> None:
         state = simulator.state
+        _check_fits(self.label, self.size, state)
         ids = np.arange(state.id_counter, state.id_counter + self.size)
         self.all_cells = np.array([simulator.ID(i) for i in ids], dtype=simulator.ID)
         self._mask_local = np.ones(self.size, dtype=bool)
@@ -191,6 +194,10 @@ def _check_spike_times(label: str, parameters: dict) -> None:
                 f"population {label!r}, neuron {i}: spike times must be one list of times "
                 f"per neuron, got an array of shape {values.shape} (a function giving "
                 f"spike_times is called with an array of indices)")
+        if not np.all(np.isfinite(values)):
+            raise errors.InvalidParameterValueError(
+                f"population {label!r}, neuron {i}: spike times must be finite numbers of "
+                f"ms, got {values.tolist()}; remove the NaN or infinite times")
         if values.size > 1 and np.any(np.diff(values) < 0):
             raise errors.InvalidParameterValueError(
                 f"population {label!r}, neuron {i}: spike times must be in increasing order, "
@@ -211,3 +218,20 @@ def _get_parameters(pop: Population | PopulationView, names: tuple[str, ...]
     else:
         native_names = celltype.get_native_names(*names)
     return celltype.reverse_translate(pop._get_native_parameters(*native_names))
+
+
+def _check_fits(label: str, size: int, state: simulator.State) -> None:
+    """Refuse, before anything of its size is built, a population that cannot fit the
+    machine even at the most neurons a PE can hold (``2**NEURON_BITS``), together with the
+    populations made before it."""
+    per_pe = 1 << NEURON_BITS
+    capacity = state.machine.n_pes * per_pe
+    before = sum(p.size for p in state.populations)
+    if before + size > capacity:
+        needed = -(-(before + size) // (per_pe * state.machine.pes_per_chip))
+        raise MappingError(
+            f"population {label!r} of {size} neurons does not fit the machine: "
+            f"{state.machine.n_pes} PEs x at most {per_pe} neurons each hold {capacity} "
+            f"neurons, and the populations before it have {before}. Remedy: ask for at "
+            f"least {needed} chips, e.g. sim.setup(n_chips={needed}), or make the "
+            f"population smaller")

@@ -8,6 +8,7 @@ package is plain functions of explicit arguments.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 
 from pyNN import common
@@ -57,6 +58,7 @@ class State(common.control.BaseState):
         self.compiled: Loaded | None = None
         self.dirty = True
         self.write_on_end = []
+        self.ended = False
         self.reset()
 
     def reset(self) -> None:
@@ -75,18 +77,41 @@ class State(common.control.BaseState):
             self.compiled.emulator.reset()
             self.compiled.recordings = None
 
-    def run(self, simtime: float) -> None:
-        """Advance by ``simtime`` ms."""
-        self.run_until(self.t + simtime)
+    def run(self, simtime: float, check_only: bool = False) -> None:
+        """Advance by ``simtime`` ms (finite, >= 0); with ``check_only``, only check it."""
+        if not _finite(simtime) or float(simtime) < 0:
+            raise ValueError(f"sim.run({simtime!r}): the run time must be a finite number of "
+                             f"ms >= 0; pass how long to run, e.g. sim.run(100.0)")
+        if self.ended:
+            raise RuntimeError("sim.run after sim.end(): the simulation is over; call "
+                               "sim.setup() to start a new one")
+        if check_only:
+            return
+        self.run_until(self.t + float(simtime))
 
     def run_until(self, tstop: float) -> None:
         """Advance to ``tstop`` ms, a point of the time grid."""
+        if self.ended:
+            raise RuntimeError("sim.run/run_until after sim.end(): the simulation is over; "
+                               "call sim.setup() to start a new one")
+        if not _finite(tstop):
+            raise ValueError(f"sim.run_until({tstop!r}): the end time must be a finite number "
+                             f"of ms, e.g. sim.run_until(100.0)")
+        tstop = float(tstop)
+        if tstop < self.t - 1e-9:
+            raise ValueError(f"sim.run/run_until: the end time {tstop:g} ms is before the "
+                             f"current time {self.t:g} ms; run for a time >= 0 (sim.reset() "
+                             f"goes back to 0)")
         steps = tstop / self.dt
         if abs(steps - round(steps)) > 1e-6:
             # Rounding would drift: run(0.25) at dt = 0.1 would advance 0.2 ms each time.
             raise ValueError(f"sim.run/run_until: {tstop:g} ms is not a multiple of the time "
                              f"step ({self.dt} ms); run for a multiple of it, or use a "
                              f"time step that divides the run times")
+        if not self.populations:  # an empty network: time passes, as in NEST
+            self.t = max(self.t, round(steps) * self.dt)
+            self.running = True
+            return
         compile_state(self)
         emulator = self.compiled.emulator
         n_steps = int(round(tstop / self.dt)) - emulator.step
@@ -109,6 +134,14 @@ class State(common.control.BaseState):
         if self.compiled.recordings is None:
             self.compiled.recordings = self.compiled.emulator.recordings()
         return self.compiled.recordings
+
+
+def _finite(value: object) -> bool:
+    """Whether ``value`` is a finite real number."""
+    try:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def _progress_bar(done: int, total: int) -> None:

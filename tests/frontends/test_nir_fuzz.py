@@ -184,3 +184,22 @@ def test_a_file_without_edges_is_refused_clearly(valid_file, tmp_path) -> None:
         f.create_dataset("node/edges", data=np.zeros(0))
     with pytest.raises(NetworkError, match="has no input edge"):
         _load(path)
+
+
+@pytest.mark.parametrize(("shape", "message"), [
+    ([10**8], r"node 'input' \(Input\): shape \[100000000\] declares 100000000 neurons, "
+              r"beyond the reader's limit of 10000000; .*raise .*MAX_POPULATION_SIZE"),
+    ([10**6, 10**6, 10**6], r"declares 1000000000000000000 neurons"),
+    ([4, 0], r"node 'input' \(Input\): 'shape' must be whole numbers >= 1, got \[4, 0\]"),
+    ([2.5], r"'shape' must be whole numbers >= 1, got \[2.5\]"),
+])
+def test_huge_or_bad_declared_shapes_are_refused_before_building(valid_file, tmp_path, shape,
+                                                                 message) -> None:
+    """A small file declaring an Input of 10**8 neurons: a FormatError at once."""
+    path = tmp_path / "huge.nir"
+    shutil.copy(valid_file, path)
+    with h5py.File(path, "r+") as f:
+        del f["node/nodes/input/shape"]
+        f["node/nodes/input"].create_dataset("shape", data=np.array(shape))
+    with pytest.raises(FormatError, match=message):
+        read_nir(path)

@@ -238,7 +238,8 @@ def test_synaptic_rows_too_big_for_dram() -> None:
 def test_too_few_pes_says_how_many_chips() -> None:
     net = Network(1.0, (PopulationSpec("big", "IF_curr_exp", 1000, max_per_core=10),),
                   machine=Machine(width=2, height=1, pes_per_chip=20))
-    with pytest.raises(MappingError, match=r"needs 100 PEs but the machine has 40 \(2 chips x "
+    with pytest.raises(MappingError, match=r"needs at least 100 PEs but the machine has 40 "
+                                           r"\(2 chips x "
                                            r"20\): 60 too many; largest users: 'big' \(100 "
                                            r"PEs\)\. Remedy: ask for at least 5 chips"):
         map_network(net)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import binascii
 import dataclasses
 import zlib
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -24,6 +26,7 @@ from pynn_spinnaker2.network import (
     load,
     save,
     to_xml,
+    xml_arrays,
 )
 from pynn_spinnaker2.network.xml_io import NS
 
@@ -133,7 +136,9 @@ def test_index_arrays_round_trip_in_any_encoding(data: st.DataObject, n: int,
     pops = (PopulationSpec("a", "IF_curr_exp", 3), PopulationSpec("b", "IF_curr_exp", size))
     proj = ProjectionSpec("p", "a", "b", pre, post, rng.uniform(0, 1, n), np.full(n, 1.0))
     net = Network(1.0, pops, (proj,))
-    _same(net, from_xml(to_xml(net, compress=compress)))
+    # Indices above 2**31 need a population larger than the reader's default limit.
+    with mock.patch.object(xml_arrays, "MAX_POPULATION_SIZE", 2**32):
+        _same(net, from_xml(to_xml(net, compress=compress)))
 
 
 def test_large_sorted_connection_lists_are_compact() -> None:
@@ -312,13 +317,81 @@ def test_mangled_attributes_never_crash(attr: str, value: str) -> None:
 
 def test_zlib_payload_of_wrong_length() -> None:
     """Compressed data that decompresses to the wrong number of bytes."""
-    import binascii
-
     text = to_xml(_network(), compress=True).decode()
     start = text.index('compression="zlib">') + len('compression="zlib">')
     end = text.index("<", start)
-    raw = zlib.compress(b"\x00" * 4)
+    raw = zlib.compress(b"\x00" * 2)
     text = text[:start] + binascii.b2a_base64(raw, newline=False).decode() + text[end:]
-    with pytest.raises(FormatError, match="<counts>: the array holds 4 values of u1, "
+    with pytest.raises(FormatError, match="<counts>: the array holds 2 values of u1, "
                                           "expected size=3"):
         from_xml(text)
+
+
+# -- bounded reading ---------------------------------------------------------------------------
+_POP = ('<population label="p" model="IF_curr_exp" size="{size}">{body}</population>')
+
+
+def _doc(body: str, size: int = 3) -> bytes:
+    """A network document holding one population of ``size`` with ``body`` inside."""
+    text = to_xml(Network(1.0, (PopulationSpec("p", "IF_curr_exp", 3),))).decode()
+    start = text.index("<population")
+    end = text.index("</population>") + len("</population>") if "</population>" in text \
+        else text.index("/>", start) + 2
+    return (text[:start] + _POP.format(size=size, body=body) + text[end:]).encode()
+
+
+def _b64(raw: bytes) -> str:
+    return binascii.b2a_base64(raw, newline=False).decode()
+
+
+def test_huge_declared_population_is_refused_before_reading() -> None:
+    """A tiny file declaring 10**8 neurons: refused at once, naming the limit to raise."""
+    body = '<parameter name="tau_m" size="100000000" value="20.0"/>'
+    with pytest.raises(FormatError, match=r'<population label="p">: size=100000000 neurons '
+                                          r"exceeds the reader's limit of 10000000; .*raise .*"
+                                          r"MAX_POPULATION_SIZE"):
+        from_xml(_doc(body, size=10**8))
+
+
+def test_huge_run_length_array_is_refused_before_allocating() -> None:
+    """2**31 values declared as one run of a 2.4 KB file: a FormatError, no allocation."""
+    raw = np.array([1, 2**31], dtype="<u4").tobytes()
+    body = (f'<initial name="v" size="{2**31}" dtype="u4" encoding="runs" runs="1">'
+            f"{_b64(raw)}</initial>")
+    with pytest.raises(FormatError, match=r'<initial name="v">: size=2147483648 values '
+                                          r"exceeds the reader's limit of 100000000; .*"
+                                          r"MAX_ARRAY_SIZE"):
+        from_xml(_doc(body))
+
+
+def test_more_runs_than_values_are_refused() -> None:
+    raw = np.array([1, 2, 3, 1, 1, 1], dtype="<u1").tobytes()
+    body = (f'<initial name="v" size="2" dtype="u1" encoding="runs" runs="3">'
+            f"{_b64(raw)}</initial>")
+    with pytest.raises(FormatError, match=r'<initial name="v">: runs=3 exceeds size=2; .*'
+                                          r"fix runs or size"):
+        from_xml(_doc(body))
+
+
+def test_zlib_bomb_is_refused_without_inflating_it() -> None:
+    """A stream inflating to 256 MiB, declared as 3 values: refused after 24 bytes."""
+    bomb = zlib.compressobj(9)
+    raw = b"".join(bomb.compress(b"\x00" * 2**24) for _ in range(16)) + bomb.flush()
+    body = (f'<initial name="v" size="3" dtype="f8" compression="zlib">{_b64(raw)}'
+            "</initial>")
+    with pytest.raises(FormatError, match=r'<initial name="v">: the compressed array data '
+                                          r"inflates beyond the 24 bytes its declared size "
+                                          r"needs; fix the size or the data"):
+        from_xml(_doc(body))
+
+
+def test_raised_limit_reads_a_bigger_array() -> None:
+    """The limits are module constants a user with a trusted file can raise."""
+    raw = np.array([7, 5], dtype="<u1").tobytes()
+    body = (f'<initial name="v" size="5" dtype="u1" encoding="runs" runs="1">'
+            f"{_b64(raw)}</initial>")
+    with mock.patch.object(xml_arrays, "MAX_ARRAY_SIZE", 4):
+        with pytest.raises(FormatError, match="limit of 4"):
+            from_xml(_doc(body, size=5))
+    net = from_xml(_doc(body, size=5))
+    assert list(net.populations[0].initial["v"]) == [7.0] * 5

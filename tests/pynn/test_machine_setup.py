@@ -57,3 +57,96 @@ def test_neurons_per_core_by_label_and_by_cell_type() -> None:
     assert sizes == {"a": 50, "b": 10, "c": 25}
     assert a.size == 100
     sim.end()
+
+
+# -- sizes and values the code does not honour ------------------------------------------------
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"n_chips": 1.5}, r"n_chips must be a whole number, got 1\.5"),
+    ({"n_boards": 2.5}, r"n_boards must be a whole number, got 2\.5"),
+    ({"n_chips": 0}, r"n_chips must be between 1 and 131072, got 0"),
+    ({"n_chips": 10**7}, r"n_chips must be between 1 and 131072, got 10000000; raise "
+                         r"pynn_spinnaker2\.machine\.MAX_CHIPS"),
+    ({"n_chips": 10**18}, r"got 1000000000000000000; raise .*MAX_CHIPS"),
+    ({"n_boards": 10**6}, r"n_boards must be between 1 and 2730, got 1000000; raise"),
+])
+def test_bad_machine_sizes_in_setup_are_refused_at_once(kwargs: dict, message: str) -> None:
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=message):
+        sim.setup(timestep=1.0, **kwargs)
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"width": 1.5}, r"Machine\.width must be a whole number, got 1\.5"),
+    ({"width": 10**9, "height": 10**9}, r"Machine\.width must be between 1 and 131072, got "
+                                        r"1000000000; raise .*MAX_CHIPS"),
+    ({"width": 1000, "height": 1000}, r"1000 x 1000 = 1000000 chips is larger than "
+                                      r"MAX_CHIPS = 131072; raise"),
+    ({"clock_hz": float("nan")}, r"Machine\.clock_hz must be a finite frequency .*got nan"),
+    ({"clock_hz": float("inf")}, r"Machine\.clock_hz .*got inf"),
+    ({"sram_per_pe": 10**30}, r"Machine\.sram_per_pe must be between 1 and 2147483648, got "
+                              r"10{30}; use a value the machine has"),
+    ({"key_bits": 4}, r"Machine\.key_bits must be 32, got 4"),
+    ({"router_entries": float("nan")}, r"Machine\.router_entries must be a whole number"),
+    ({"wrap_around": "yes"}, r"Machine\.wrap_around must be True or False, got 'yes'"),
+])
+def test_machine_fields_out_of_bounds_are_refused(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Machine(**kwargs)
+
+
+def test_whole_floats_are_accepted_as_ints() -> None:
+    m = Machine(width=2.0, height=3)
+    assert (m.width, type(m.width)) == (2, int)
+    assert Machine.from_chips(10).n_chips >= 10
+
+
+def test_unknown_setup_keyword_names_the_known_ones() -> None:
+    with pytest.raises(TypeError, match=r"setup\(\) got unknown keyword\(s\) n_chip; the "
+                                        r"known ones are .*n_chips, n_boards"):
+        sim.setup(timestep=1.0, n_chip=4)
+
+
+def test_other_backends_options_are_accepted() -> None:
+    sim.setup(timestep=1.0, threads=1, verbosity="error")
+    sim.end()
+
+
+@pytest.mark.parametrize("size", [10**7, 10**9])
+def test_population_larger_than_the_machine_is_refused_at_once(size: int) -> None:
+    """Refused when created, within a second, before any array of its size is built."""
+    import time
+
+    sim.setup(timestep=1.0)
+    start = time.perf_counter()
+    with pytest.raises(MappingError, match=rf"population 'huge' of {size} neurons does not "
+                                           r"fit the machine: 152 PEs x at most 2048 neurons "
+                                           r"each hold 311296 neurons.*Remedy: ask for at "
+                                           r"least [0-9]+ chips"):
+        sim.Population(size, sim.IF_curr_exp(), label="huge")
+    assert time.perf_counter() - start < 1.0
+    sim.end()
+
+
+def test_populations_together_larger_than_the_machine() -> None:
+    sim.setup(timestep=1.0, machine=Machine(pes_per_chip=4))
+    sim.Population(8000, sim.IF_curr_exp(), label="a")
+    with pytest.raises(MappingError, match=r"population 'b' of 200 neurons .* populations "
+                                           r"before it have 8000"):
+        sim.Population(200, sim.IF_curr_exp(), label="b")
+    sim.end()
+
+
+def test_too_many_pes_is_found_before_partitioning() -> None:
+    """Populations within the neuron bound but over the PEs at their per-core caps: refused
+    by the partitioner's first check, with the lower bound it found."""
+    sim.setup(timestep=1.0, machine=Machine(pes_per_chip=4))
+    pop = sim.Population(4000, sim.IF_curr_exp(), label="capped")
+    pop.set_max_neurons_per_core(10)
+    with pytest.raises(MappingError, match=r"needs at least 400 PEs but the machine has 4 "
+                                           r"\(1 chips x 4\): 396 too many; largest users: "
+                                           r"'capped' \(400 PEs\)"):
+        sim.run(1.0)
+    sim.end()
