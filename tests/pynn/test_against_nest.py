@@ -122,7 +122,11 @@ def test_conductance_based_cells_match_nest() -> None:
     assert sum(s.size for s in ref["cond"]) >= 5
     # IF_cond_exp is integrated by NEST with an adaptive ODE solver and here with the step's
     # mean conductance: traces agree closely but not to float32 precision.
-    _assert_close_traces(ref, got, "cond", atol=0.5)
+    # Measured: at most 0.40 mV, 99 % of samples within 0.14 mV (the scheme's error around
+    # synaptic events, not float32).
+    _assert_close_traces(ref, got, "cond", atol=0.45)
+    v_ref, v_got = ref["cond.v"], got["cond.v"]
+    assert np.quantile(np.abs(v_got - v_ref)[np.abs(v_got - v_ref) < 5.0], 0.99) < 0.2
 
 
 def _recurrent_network(sim) -> dict:
