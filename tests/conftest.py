@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import os
 import sys
 import types
 from pathlib import Path
@@ -10,6 +12,34 @@ from pathlib import Path
 import pytest
 
 EVNN_DIR = Path(__file__).resolve().parents[1] / ".cache" / "evnn-pytorch-0.2.0"
+
+#: The references the comparison tests need (NEST, torch, snnTorch and nirtorch, EvNN).
+REFERENCE_MODULES = ("nest", "pyNN.nest", "torch", "snntorch", "nirtorch", "evnn_pytorch")
+
+
+def in_ci() -> bool:
+    """``CI=true`` (or 1/yes): a missing reference fails the run instead of skipping."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In CI, ``pytest.importorskip`` of a reference module fails instead of skipping:
+    a reference that did not install must not turn its comparison tests into skips."""
+    if not in_ci() or getattr(pytest.importorskip, "_ci_strict", False):
+        return
+    original = pytest.importorskip
+
+    def importorskip(modname: str, *args, **kwargs):
+        if modname.split(".")[0] in {m.split(".")[0] for m in REFERENCE_MODULES}:
+            try:
+                return importlib.import_module(modname)
+            except ImportError as exc:
+                pytest.fail(f"CI=true: reference {modname!r} is not importable ({exc}); "
+                            f"scripts/setup.sh installs it", pytrace=False)
+        return original(modname, *args, **kwargs)
+
+    importorskip._ci_strict = True
+    pytest.importorskip = importorskip
 
 
 @pytest.fixture
@@ -49,7 +79,7 @@ def evnn():
         "torch", reason="torch is not installed; scripts/setup.sh installs torch==2.13.0 "
                         "(the CPU wheel) for the EvNN comparison")
     if not (EVNN_DIR / "evnn_pytorch" / "egru.py").exists():
-        pytest.skip("evnn-pytorch 0.2.0 sources are missing; run "
+        (pytest.fail if in_ci() else pytest.skip)("evnn-pytorch 0.2.0 sources are missing; run "
                     "`python tools/fetch_evnn_sdist.py` (scripts/setup.sh does)")
     # Its compiled extension is imported at module level but unused by the pure-PyTorch
     # path; it does not load against torch 2.13 (old C++ ABI), so a stand-in takes its name.

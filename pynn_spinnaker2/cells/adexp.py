@@ -156,12 +156,14 @@ def _reference(alpha: bool):
              i_inj: np.ndarray, dt: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """One step in float64 from the PyNN parameters; ``inputs`` (2, n) in uS."""
         s = dict(s)
-        n_sub = substeps(dt)
+        # its own substep count (RK4 substeps of at most 0.025 ms) and refractory rounding,
+        # not the module's substeps() and refractory_steps()
+        n_sub = max(1, int(np.ceil(round(dt / 0.025, 9))))
         h = dt / n_sub
         refrac = s["refrac"]
         busy = refrac > 0
         v_peak = np.where(p["delta_T"] > 0, p["v_spike"], p["v_thresh"])
-        steps = refractory_steps(p["tau_refrac"], dt)
+        steps = np.rint(np.asarray(p["tau_refrac"], dtype=float) / dt).astype(int)
         v, w = np.where(busy, p["v_reset"], s["v"]), s["w"]
         spiked = np.zeros(v.shape, bool)
         for _ in range(n_sub):

@@ -50,11 +50,13 @@ def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
                    inputs: np.ndarray, i_inj: np.ndarray, dt: float
                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """One step in float64 from the PyNN parameters; ``inputs`` (2, n) are jumps in mV."""
+    # Its own constants (Izhikevich 2003; as NEST's izhikevich): currents in pA (1 nA =
+    # 1000 pA) and the 30 mV cut-off, not the module's CURRENT_SCALE and V_PEAK.
     v, u = s["v"], s["u"]
-    current = CURRENT_SCALE * (p["i_offset"] + i_inj)
+    current = 1e3 * (p["i_offset"] + i_inj)
     v_new = v + dt * (0.04 * v * v + 5.0 * v + 140.0 - u + current) + inputs[0] + inputs[1]
     u_new = u + dt * p["a"] * (p["b"] * v - u)
-    spiked = v_new >= V_PEAK
+    spiked = v_new >= 30.0
     return {"v": np.where(spiked, p["c"], v_new),
             "u": np.where(spiked, u_new + p["d"], u_new)}, spiked
 

@@ -116,60 +116,84 @@ def build_cond_state(initial: dict[str, np.ndarray], p: dict[str, np.ndarray]) -
                       gsyn_inh=f32(initial.get("gsyn_inh", np.zeros(n))), refrac=0)
 
 
-def _alpha_synapses(p: dict[str, np.ndarray], s: dict[str, np.ndarray], names: tuple[str, str],
-                    inputs: np.ndarray, dt: float) -> None:
-    """Advance both receptors' (trace, derivative) one step, then add this step's events."""
+# -- float64 references, written from the ODEs on their own: nothing here is shared with the
+# parameter builders or the kernels (derivative_to_voltage, current_to_voltage, alpha_means).
+# Per receptor d(t) = d0 e^{-t/tau} and s(t) = (s0 + d0 t) e^{-t/tau}.
+
+def _ref_alpha_synapses(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
+                        names: tuple[str, str], inputs: np.ndarray, dt: float) -> None:
+    """Both receptors' (trace, derivative) at the step's end, then this step's events
+    (each adds w e / tau to the derivative, so the trace peaks at w after tau)."""
     for k, (tau, suffix) in enumerate(((p["tau_syn_E"], "exc"), (p["tau_syn_I"], "inh"))):
         trace, deriv = f"{names[0]}_{suffix}", f"{names[1]}_{suffix}"
-        a = np.exp(-dt / tau)
-        s[trace] = dt * a * s[deriv] + a * s[trace]
-        s[deriv] = a * s[deriv] + np.e / tau * inputs[k]
+        e_syn = np.exp(-dt / np.asarray(tau, dtype=np.float64))
+        s[trace] = (s[trace] + s[deriv] * dt) * e_syn
+        s[deriv] = s[deriv] * e_syn + inputs[k] * np.exp(1.0) / tau
 
 
-def _finish(p: dict[str, np.ndarray], s: dict[str, np.ndarray], v_free: np.ndarray,
-            dt: float) -> np.ndarray:
+def _ref_finish(p: dict[str, np.ndarray], s: dict[str, np.ndarray], v_free: np.ndarray,
+                dt: float) -> np.ndarray:
     active = s["refrac"] == 0
     v = np.where(active, v_free, s["v"])
     refrac = np.where(active, 0, s["refrac"] - 1)
     spiked = v >= p["v_thresh"]
     s["v"] = np.where(spiked, p["v_reset"], v)
-    s["refrac"] = np.where(spiked, refractory_steps(p["tau_refrac"], dt), refrac)
+    s["refrac"] = np.where(spiked, np.rint(np.asarray(p["tau_refrac"], float) / dt)
+                           .astype(int), refrac)
     return spiked
 
 
 def curr_reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
                         inputs: np.ndarray, i_inj: np.ndarray, dt: float
                         ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """One IF_curr_alpha step in float64 from the PyNN parameters."""
+    """One IF_curr_alpha step in float64 from the PyNN parameters.
+
+    v - v_rest decays by e^{-dt/tau_m}; the synaptic current adds
+    e^{-dt/tau_m}/c_m * integral_0^dt (s0 + d0 u) e^{a u} du with a = 1/tau_m - 1/tau_syn,
+    i.e. s0 (e^{a dt} - 1)/a + d0 (dt e^{a dt}/a - (e^{a dt} - 1)/a^2), whose limits at a = 0
+    are s0 dt and d0 dt^2/2.
+    """
     s = dict(s)
-    decay_m = np.exp(-dt / p["tau_m"])
-    v_free = (p["v_rest"] + (s["v"] - p["v_rest"]) * decay_m
-              + p["tau_m"] / p["cm"] * (1 - decay_m) * (p["i_offset"] + i_inj))
+    tau_m = np.asarray(p["tau_m"], dtype=np.float64)
+    c_m = np.asarray(p["cm"], dtype=np.float64)
+    e_m = np.exp(-dt / tau_m)
+    v_free = (p["v_rest"] + (s["v"] - p["v_rest"]) * e_m
+              + (p["i_offset"] + i_inj) * tau_m * -np.expm1(-dt / tau_m) / c_m)
     for tau, suffix in ((p["tau_syn_E"], "exc"), (p["tau_syn_I"], "inh")):
-        v_free = v_free + (derivative_to_voltage(p["tau_m"], tau, p["cm"], dt)
-                           * s[f"disyn_{suffix}"]
-                           + current_to_voltage(p["tau_m"], tau, p["cm"], dt)
-                           * s[f"isyn_{suffix}"])
-    _alpha_synapses(p, s, ("isyn", "disyn"), inputs, dt)
-    return s, _finish(p, s, v_free, dt)
+        a = 1.0 / tau_m - 1.0 / np.asarray(tau, dtype=np.float64)
+        small = np.abs(a * dt) < 1e-5
+        safe = np.where(small, 1.0, a)
+        i0 = np.where(small, dt * (1 + a * dt / 2), np.expm1(a * dt) / safe)
+        i1 = np.where(small, dt**2 * (0.5 + a * dt / 3),
+                      dt * np.exp(a * dt) / safe - np.expm1(a * dt) / safe**2)
+        v_free = v_free + e_m / c_m * (s[f"isyn_{suffix}"] * i0 + s[f"disyn_{suffix}"] * i1)
+    _ref_alpha_synapses(p, s, ("isyn", "disyn"), inputs, dt)
+    return s, _ref_finish(p, s, v_free, dt)
 
 
 def cond_reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
                         inputs: np.ndarray, i_inj: np.ndarray, dt: float
                         ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """One IF_cond_alpha step in float64 from the PyNN parameters."""
+    """One IF_cond_alpha step in float64 from the PyNN parameters: the exponential
+    integrator with the step means of the alpha conductances,
+    (1/dt) integral_0^dt (g0 + d0 u) e^{-u/tau} du
+    = g0 tau (1 - e^{-x})/dt + d0 tau^2 (1 - e^{-x} - x e^{-x})/dt with x = dt/tau."""
     s = dict(s)
-    g_leak = p["cm"] / p["tau_m"]
-    mean_e, mean_de = alpha_means(p["tau_syn_E"], dt)
-    mean_i, mean_di = alpha_means(p["tau_syn_I"], dt)
-    g_e = s["gsyn_exc"] * mean_e + s["dgsyn_exc"] * mean_de
-    g_i = s["gsyn_inh"] * mean_i + s["dgsyn_inh"] * mean_di
+
+    def step_mean(g0: np.ndarray, d0: np.ndarray, tau: np.ndarray) -> np.ndarray:
+        tau = np.asarray(tau, dtype=np.float64)
+        x = dt / tau
+        return (g0 * tau * -np.expm1(-x) + d0 * tau**2 * (-np.expm1(-x) - x * np.exp(-x))) / dt
+
+    g_leak = np.asarray(p["cm"], dtype=np.float64) / p["tau_m"]
+    g_e = step_mean(s["gsyn_exc"], s["dgsyn_exc"], p["tau_syn_E"])
+    g_i = step_mean(s["gsyn_inh"], s["dgsyn_inh"], p["tau_syn_I"])
     g_tot = g_leak + g_e + g_i
     v_inf = (g_leak * p["v_rest"] + g_e * p["e_rev_E"] + g_i * p["e_rev_I"]
              + p["i_offset"] + i_inj) / g_tot
     v_free = v_inf + (s["v"] - v_inf) * np.exp(-dt * g_tot / p["cm"])
-    _alpha_synapses(p, s, ("gsyn", "dgsyn"), inputs, dt)
-    return s, _finish(p, s, v_free, dt)
+    _ref_alpha_synapses(p, s, ("gsyn", "dgsyn"), inputs, dt)
+    return s, _ref_finish(p, s, v_free, dt)
 
 
 def lif_curr_alpha(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.ndarray,

@@ -62,9 +62,17 @@ def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
                    inputs: np.ndarray, i_inj: np.ndarray, dt: float
                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """One step in float64; ``inputs`` (2, n) are the summed conductance jumps (uS)."""
-    g_leak = p["cm"] / p["tau_m"]
-    g_e = s["gsyn_exc"] * mean_factor(p["tau_syn_E"], dt)
-    g_i = s["gsyn_inh"] * mean_factor(p["tau_syn_I"], dt)
+    # Written from the scheme in the module docstring on its own (nothing shared with
+    # build_params or the kernel): a conductance g0 e^{-s/tau} averages
+    # g0 (1/dt) integral_0^dt e^{-s/tau} ds = g0 tau (1 - e^{-dt/tau}) / dt over the step;
+    # with those means v relaxes exactly towards the step's equilibrium potential.
+    def step_mean(g0: np.ndarray, tau: np.ndarray) -> np.ndarray:
+        tau = np.asarray(tau, dtype=np.float64)
+        return g0 * (-np.expm1(-dt / tau)) * tau / dt
+
+    g_leak = np.asarray(p["cm"], dtype=np.float64) / p["tau_m"]
+    g_e = step_mean(s["gsyn_exc"], p["tau_syn_E"])
+    g_i = step_mean(s["gsyn_inh"], p["tau_syn_I"])
     g_tot = g_leak + g_e + g_i
     v_inf = (g_leak * p["v_rest"] + g_e * p["e_rev_E"] + g_i * p["e_rev_I"]
              + p["i_offset"] + i_inj) / g_tot
@@ -76,7 +84,7 @@ def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
     gsyn_inh = s["gsyn_inh"] * np.exp(-dt / p["tau_syn_I"]) + inputs[1]
     spiked = v >= p["v_thresh"]
     v = np.where(spiked, p["v_reset"], v)
-    refrac = np.where(spiked, refractory_steps(p["tau_refrac"], dt), refrac)
+    refrac = np.where(spiked, np.rint(np.asarray(p["tau_refrac"], float) / dt).astype(int), refrac)
     return {"v": v, "gsyn_exc": gsyn_exc, "gsyn_inh": gsyn_inh, "refrac": refrac}, spiked
 
 

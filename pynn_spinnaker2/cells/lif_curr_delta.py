@@ -46,16 +46,19 @@ def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
                    inputs: np.ndarray, i_inj: np.ndarray, dt: float
                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """One step in float64; ``inputs`` (2, n) are the summed jumps (mV) arriving now."""
-    decay_m = np.exp(-dt / p["tau_m"])
-    v_free = (p["v_rest"] + (s["v"] - p["v_rest"]) * decay_m
-              + p["tau_m"] / p["cm"] * (1 - decay_m) * (p["i_offset"] + i_inj)
+    # From the ODE on its own (nothing shared with build_params or the kernel): v - v_rest
+    # decays by e^{-dt/tau_m}, a constant current I adds I tau_m/c_m (1 - e^{-dt/tau_m}).
+    tau_m = np.asarray(p["tau_m"], dtype=np.float64)
+    v_free = (p["v_rest"] + (s["v"] - p["v_rest"]) * np.exp(-dt / tau_m)
+              + (p["i_offset"] + i_inj) * tau_m * -np.expm1(-dt / tau_m) / p["cm"]
               + inputs[0] + inputs[1])
     active = s["refrac"] == 0
     v = np.where(active, v_free, s["v"])
     refrac = np.where(active, 0, s["refrac"] - 1)
     spiked = v >= p["v_thresh"]
     v = np.where(spiked, p["v_reset"], v)
-    refrac = np.where(spiked, refractory_steps(p["tau_refrac"], dt), refrac)
+    refrac = np.where(spiked, np.rint(np.asarray(p["tau_refrac"], float) / dt).astype(int),
+                      refrac)
     return {"v": v, "refrac": refrac}, spiked
 
 

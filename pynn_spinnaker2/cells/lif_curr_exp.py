@@ -96,11 +96,25 @@ def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
     -------
     new_state, spiked
     """
-    decay_m = np.exp(-dt / p["tau_m"])
-    v_free = (p["v_rest"] + (s["v"] - p["v_rest"]) * decay_m
-              + current_to_voltage(p["tau_m"], p["tau_syn_E"], p["cm"], dt) * s["isyn_exc"]
-              + current_to_voltage(p["tau_m"], p["tau_syn_I"], p["cm"], dt) * s["isyn_inh"]
-              + p["tau_m"] / p["cm"] * (1 - decay_m) * (p["i_offset"] + i_inj))
+    # Written from the ODE on its own (nothing shared with build_params or the kernel):
+    # over one step, v - v_rest decays by e^{-dt/tau_m}; a constant current I adds
+    # I/c_m * integral_0^dt e^{-(dt-s)/tau_m} ds = I tau_m/c_m (1 - e^{-dt/tau_m}); a current
+    # I0 e^{-s/tau_s} adds I0/c_m e^{-dt/tau_m} (e^{a dt} - 1)/a with a = 1/tau_m - 1/tau_s
+    # (-> I0 dt/c_m e^{-dt/tau_m} when a = 0).
+    tau_m = np.asarray(p["tau_m"], dtype=np.float64)
+    c_m = np.asarray(p["cm"], dtype=np.float64)
+    e_m = np.exp(-dt / tau_m)
+
+    def psc_to_v(tau_s: np.ndarray) -> np.ndarray:
+        a = 1.0 / tau_m - 1.0 / np.asarray(tau_s, dtype=np.float64)
+        tiny = np.abs(a * dt) < 1e-12
+        integral = np.where(tiny, dt, np.expm1(a * dt) / np.where(tiny, 1.0, a))
+        return e_m * integral / c_m
+
+    v_free = (p["v_rest"] + (s["v"] - p["v_rest"]) * e_m
+              + psc_to_v(p["tau_syn_E"]) * s["isyn_exc"]
+              + psc_to_v(p["tau_syn_I"]) * s["isyn_inh"]
+              + (p["i_offset"] + i_inj) * tau_m * -np.expm1(-dt / tau_m) / c_m)
     active = s["refrac"] == 0
     v = np.where(active, v_free, s["v"])
     refrac = np.where(active, 0, s["refrac"] - 1)
@@ -108,7 +122,7 @@ def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
     isyn_inh = s["isyn_inh"] * np.exp(-dt / p["tau_syn_I"]) + inputs[1]
     spiked = v >= p["v_thresh"]
     v = np.where(spiked, p["v_reset"], v)
-    refrac = np.where(spiked, refractory_steps(p["tau_refrac"], dt), refrac)
+    refrac = np.where(spiked, np.rint(np.asarray(p["tau_refrac"], float) / dt).astype(int), refrac)
     return {"v": v, "isyn_exc": isyn_exc, "isyn_inh": isyn_inh, "refrac": refrac}, spiked
 
 

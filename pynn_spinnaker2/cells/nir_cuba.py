@@ -132,18 +132,50 @@ def _reference(model: str) -> Callable[..., tuple[dict[str, np.ndarray], np.ndar
     def reference_step(p: dict[str, np.ndarray], s: dict[str, np.ndarray],
                        inputs: np.ndarray, i_inj: np.ndarray, dt: float
                        ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """One step in float64 from the NIR parameters.
+        """One step in float64 from the NIR parameters, written from the node equations on
+        its own (nothing shared with :func:`coefficients`, the parameter builder or the
+        kernel).
 
         ``inputs`` (2, n): the summed weights of the spikes arriving in this step (each
-        spike is the value 1 held over the step); ``i_inj``: injected current.
+        spike is the value 1 held over the step); ``i_inj``: injected current. S is held
+        over the step: exact solution of the linear system (zero-order hold), or the
+        forward-Euler step from the step's start where ``euler`` is 1.
         """
-        c = coefficients(model, p, dt)
-        drive = p["bias"] + i_inj + inputs[0] + inputs[1]
-        v = (c["v_leak"] + (s["v"] - c["v_leak"]) * c["a_vv"] + c["a_vi"] * s["i_syn"]
-             + c["g_v"] * drive)
-        i_syn = c["a_ii"] * s["i_syn"] + c["g_i"] * drive
-        spiked = v > c["v_threshold"]
-        return {"v": np.where(spiked, c["v_reset"], v), "i_syn": i_syn}, spiked
+        n = len(s["v"])
+        big_s = np.broadcast_to(p["bias"] + i_inj + inputs[0] + inputs[1], (n,))
+        v0 = np.asarray(s["v"], dtype=np.float64)
+        i0 = np.asarray(s.get("i_syn", np.zeros(n)), dtype=np.float64)
+        euler = np.asarray(p.get("euler", np.zeros(n)), dtype=np.float64) > 0.5
+        threshold = np.asarray(p.get("v_threshold", np.full(n, np.inf)), dtype=np.float64)
+        i1 = np.zeros(n)
+        if model in ("NIR_LIF", "NIR_LI"):
+            tau, target = p["tau"], p["v_leak"] + p["r"] * big_s
+            v1 = np.where(euler, v0 + dt / tau * (target - v0),
+                          target + (v0 - target) * np.exp(-dt / tau))
+        elif model in ("NIR_IF", "NIR_I"):
+            v1 = v0 + p["r"] * big_s * dt
+        elif model == "NIR_Threshold":
+            v1, threshold = big_s.astype(np.float64), np.asarray(p["threshold"], np.float64)
+        else:  # NIR_CubaLIF, NIR_CubaLI
+            tau_m = np.asarray(p["tau_mem"], dtype=np.float64)
+            tau_s = np.asarray(p["tau_syn"], dtype=np.float64)
+            i_inf = p["w_in"] * big_s
+            e_m = np.exp(-dt / tau_m)
+            # u = v - v_leak: u' = -u/tau_m + r I/tau_m with I(t) = i_inf + (I0 - i_inf)
+            # e^{-t/tau_s}; the transient's part is e_m/tau_m * integral_0^dt e^{a t} dt,
+            # a = 1/tau_m - 1/tau_s.
+            a = 1.0 / tau_m - 1.0 / tau_s
+            tiny = np.abs(a * dt) < 1e-12
+            integral = np.where(tiny, dt, np.expm1(a * dt) / np.where(tiny, 1.0, a))
+            u1_exact = ((v0 - p["v_leak"]) * e_m + p["r"] * i_inf * -np.expm1(-dt / tau_m)
+                        + p["r"] * (i0 - i_inf) * e_m * integral / tau_m)
+            u1_euler = (v0 - p["v_leak"]) + dt / tau_m * (p["r"] * i0 - (v0 - p["v_leak"]))
+            v1 = p["v_leak"] + np.where(euler, u1_euler, u1_exact)
+            i1 = np.where(euler, i0 + dt / tau_s * (i_inf - i0),
+                          i_inf + (i0 - i_inf) * np.exp(-dt / tau_s))
+        spiked = v1 > threshold
+        reset = np.asarray(p.get("v_reset", np.zeros(n)), dtype=np.float64)
+        return {"v": np.where(spiked, reset, v1), "i_syn": i1}, spiked
 
     return reference_step
 

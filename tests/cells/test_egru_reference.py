@@ -96,3 +96,32 @@ def test_threshold_is_strict_and_reset_subtracts() -> None:
     assert ref_events.tolist() == events.tolist() == [False, True]
     assert ref["c"].tolist() == state["c"].tolist() == [0.25, 0.125]
     assert values[1] == ref["y"][1] == 0.375
+
+
+def test_exact_ties_never_fire_over_many_steps() -> None:
+    """Units held at c = theta exactly (keep gate exactly 1) for 20 steps send nothing, in the
+    kernel and in the reference, for thresholds of several magnitudes (float32 values, so the
+    tie is exact in both precisions); the next float32 value above theta fires on the first
+    step, with y = c^, and then stays below."""
+    theta = np.array([0.1, 0.25, 0.3, 1.0, 7.5, 1e-3], dtype=np.float32).astype(float)
+    above = np.nextafter(theta.astype(np.float32), np.float32(np.inf)).astype(float)
+    n = 2 * theta.size
+    p = {"theta": np.concatenate([theta, theta]), "bias_update": np.full(n, 100.0),
+         "bias_reset": np.zeros(n), "bias_candidate": np.full(n, 0.5),
+         "bias_candidate_recurrent": np.zeros(n), "zoneout": np.zeros(n)}
+    c0 = np.concatenate([theta, above])
+    region = MODEL.build_params(p, 1.0)
+    params = {name: region[name] for name in region.dtype.names}
+    state = _kernel_state({"c": c0, "update": np.zeros(n), "reset": np.zeros(n),
+                           "candidate": np.zeros(n), "wait": np.zeros(n, int)})
+    ref = {"c": c0, "wait": np.zeros(n, int)}
+    tie = np.arange(n) < theta.size
+    for step in range(20):
+        events, values = NEURON_KERNELS["egru"](params, state, np.zeros((4, n), np.float32),
+                                                None)
+        ref, ref_events = reference_step(p, ref, np.zeros((4, n)))
+        assert not events[tie].any() and not ref_events[tie].any()
+        assert state["c"][tie].tolist() == ref["c"][tie].tolist() == theta.tolist()
+        assert events[~tie].tolist() == ref_events[~tie].tolist() == [step == 0] * theta.size
+        if step == 0:
+            assert values[~tie].tolist() == ref["y"][~tie].tolist() == above.tolist()

@@ -366,7 +366,10 @@ def test_memory_model_and_cost_model_know_the_kernel(sim, name: str) -> None:
         regions = core.sram["neuron_params"].nbytes + core.sram["neuron_state"].nbytes
         assert regions == core.n_neurons * model.bytes_per_neuron() > 0
         assert core.sram_bytes <= piece.sram - memory.FIXED_OVERHEAD
-    assert sim.get_cost().summary()["totals"]["packets_sent"] >= 0
+    n_spikes = sum(len(st) for st in pop.get_data().segments[0].spiketrains)
+    assert n_spikes > 0
+    # one multicast packet per spike of a source
+    assert sim.get_cost().summary()["totals"]["packets_sent"] == n_spikes
 
 
 @pytest.mark.parametrize("name", ["SpikeSourceGamma", "SpikeSourcePoissonRefractory"])

@@ -63,10 +63,12 @@ def valid_file(tmp_path_factory) -> Path:
     return path
 
 
-def _load(path: Path) -> None:
-    """Read and import; raise only our clear errors."""
+def _load(path: Path):
+    """Read and import; raise only our clear errors. Returns the Network."""
     graph = read_nir(path)
-    validate(nir_to_network(graph, dt=1e-3).network)
+    network = nir_to_network(graph, dt=1e-3).network
+    validate(network)
+    return network
 
 
 def _assert_clear(path: Path) -> None:
@@ -78,7 +80,13 @@ def _assert_clear(path: Path) -> None:
 
 
 def test_the_valid_file_imports(valid_file) -> None:
-    _load(valid_file)
+    """The unmangled file imports as the graph's populations (the input image, the nested
+    LIF layer, the CubaLIF and the EGRU) with every projection."""
+    network = _load(valid_file)
+    assert sorted((p.label, p.size, p.model) for p in network.populations) == [
+        ("cuba", 3, "NIR_CubaLIF"), ("egru", 3, "EGRU"), ("input", 25, "SpikeSourceArray"),
+        ("layer.lif", 4, "NIR_LIF")]
+    assert len(network.projections) == 12
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,

@@ -246,6 +246,10 @@ def test_checker_follows_default_routes() -> None:
               (2, 0): _table(RouterEntry(0, PIECE_MASK, (), (1,)))}
     check_routing(tables, np.array([0]), np.array([[0, 0]]), np.array([[0, 2, 0, 1]]),
                   machine, NEURON_BITS)
+    # the same tables do not reach the chip in between, so expecting it there is an error
+    with pytest.raises(RoutingCheckError):
+        check_routing(tables, np.array([0]), np.array([[0, 0]]), np.array([[0, 1, 0, 1]]),
+                      machine, NEURON_BITS)
 
 
 def test_checker_refuses_entries_that_split_a_piece() -> None:

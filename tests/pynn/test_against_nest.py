@@ -53,9 +53,11 @@ def _assert_same_spikes(ref: list[np.ndarray], got: list[np.ndarray], what: str)
             assert np.max(np.abs(a - b)) <= DT + 1e-9, f"{what} neuron {i}: {a} vs {b}"
 
 
-def _assert_close_traces(ref: dict, got: dict, label: str, atol: float) -> None:
-    """Membrane traces agree within ``atol`` except at the samples next to a spike, where a
-    crossing one step apart legitimately shows a reset value on one side only."""
+def _assert_close_traces(ref: dict, got: dict, label: str, atol: float,
+                         p99: float | None = None) -> None:
+    """Membrane traces agree within ``atol`` (and 99 % of them within ``p99``) except at the
+    samples next to a spike, where a crossing one step apart legitimately shows a reset
+    value on one side only."""
     v_ref, v_got = ref[label + ".v"], got[label + ".v"]
     assert v_ref.shape == v_got.shape, label
     near = np.zeros(v_ref.shape, dtype=bool)
@@ -65,6 +67,8 @@ def _assert_close_traces(ref: dict, got: dict, label: str, atol: float) -> None:
             near[max(k - 1, 0):k + 2, i] = True
     assert near.mean() < 0.1, f"{label}: too few samples left to compare"
     np.testing.assert_allclose(v_got[~near], v_ref[~near], atol=atol, err_msg=label)
+    if p99 is not None:
+        assert np.quantile(np.abs(v_got[~near] - v_ref[~near]), 0.99) < p99, label
 
 
 def _feed_forward_chain(sim) -> dict:
@@ -122,7 +126,9 @@ def test_conductance_based_cells_match_nest() -> None:
     assert sum(s.size for s in ref["cond"]) >= 5
     # IF_cond_exp is integrated by NEST with an adaptive ODE solver and here with the step's
     # mean conductance: traces agree closely but not to float32 precision.
-    _assert_close_traces(ref, got, "cond", atol=0.5)
+    # Measured: at most 0.40 mV, 99 % of samples within 0.14 mV (the scheme's error around
+    # synaptic events, not float32).
+    _assert_close_traces(ref, got, "cond", atol=0.45, p99=0.2)
 
 
 def _recurrent_network(sim) -> dict:
