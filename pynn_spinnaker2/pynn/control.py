@@ -18,7 +18,7 @@ SETUP_KEYWORDS = ("max_delay", "spike_precision", "machine", "n_chips", "n_board
 #: Keywords other backends take that change nothing here (threads, solver and log options):
 #: accepted, so that scripts written for NEST or Brian run unchanged.
 PORTABLE_KEYWORDS = ("threads", "verbosity", "t_flush", "grng_seed", "rng_type",
-                     "spike_precision_mode", "default_maxstep")
+                     "spike_precision_mode", "default_maxstep", "quit_on_end", "debug")
 
 
 def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_MIN_DELAY,
@@ -39,21 +39,22 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_M
         mapping reports to, and after each run the cost report: cost.txt, cost.json,
         cost_heatmap.png); ``progress`` (show a progress bar during runs). Options of other
         backends that change nothing here (:data:`PORTABLE_KEYWORDS`) are accepted; any
-        other keyword is refused.
+        other keyword is ignored with a warning that names it (PyNN's scripts pass options of
+        other backends, ``filename`` or ``useSystemSim``, which every backend must accept).
 
     Raises
     ------
-    TypeError
-        An unknown keyword (a typo such as ``n_chip``); the message lists the known ones.
     ValueError
         A bad time step or machine size (not a whole number, or beyond
         :data:`pynn_spinnaker2.machine.MAX_CHIPS`).
     """
     unknown = sorted(set(extra_params) - set(SETUP_KEYWORDS) - set(PORTABLE_KEYWORDS))
     if unknown:
-        raise TypeError(f"setup() got unknown keyword(s) {', '.join(unknown)}; the known "
-                        f"ones are {', '.join(SETUP_KEYWORDS)} (and, accepted for "
-                        f"portability, {', '.join(PORTABLE_KEYWORDS)})")
+        # A typo (n_chip) must not pass unnoticed, but PyNN's own examples pass options of
+        # other backends, so a warning, not an error.
+        warnings.warn(f"setup() ignores unknown keyword(s) {', '.join(unknown)}; the known "
+                      f"ones are {', '.join(SETUP_KEYWORDS)} (and, accepted for "
+                      f"portability, {', '.join(PORTABLE_KEYWORDS)})", stacklevel=2)
     if not float(timestep) > 0:
         raise ValueError(f"setup(timestep={timestep}): the time step must be > 0 ms (the "
                          f"chip's timer tick; 1.0 ms runs in real time)")
