@@ -17,8 +17,5 @@ from .types import (
     with_region,
 )
 
-#: Synapse types whose release sites the target core draws (image region ``synapse_quantal``).
-QUANTAL_SYNAPSES = with_region("synapse_quantal")
-
-__all__ = ["QUANTAL_SYNAPSES", "STDP_RULES", "SYNAPSE_TYPES", "SynapseType", "is_plastic",
+__all__ = ["STDP_RULES", "SYNAPSE_TYPES", "SynapseType", "is_plastic",
            "register", "synapse_region", "unregister", "with_region"]

@@ -11,12 +11,12 @@ from pynn_spinnaker2.errors import NetworkError
 from pynn_spinnaker2.machine import Machine
 from pynn_spinnaker2.network import Network, PopulationSpec, ProjectionSpec, validate
 from pynn_spinnaker2.synapses import (
-    QUANTAL_SYNAPSES,
     SYNAPSE_TYPES,
     SynapseType,
     register,
     synapse_region,
     unregister,
+    with_region,
 )
 
 #: Parameters PyNN gives every synapse type, which the synaptic word holds.
@@ -44,7 +44,8 @@ def test_regions_follow_the_types():
     assert synapse_region("StaticSynapse") is None
     assert synapse_region("TsodyksMarkramSynapse") == "synapse_dynamics"
     assert synapse_region("SimpleStochasticSynapse") == "synapse_release"
-    assert set(QUANTAL_SYNAPSES) == {"MultiQuantalSynapse", "StochasticTsodyksMarkramSynapse"}
+    assert set(with_region("synapse_quantal")) == {"MultiQuantalSynapse",
+                                                   "StochasticTsodyksMarkramSynapse"}
     assert synapse_region("unknown") is None
 
 
