@@ -90,7 +90,8 @@ def compile_network(network: Network, *, through_xml: bool = True,
     return Compiled(checked, mapping, image, timings)
 
 
-def load(image: MachineImage, running: Emulator | None = None) -> Emulator:
+def load(image: MachineImage, running: Emulator | None = None, *,
+         kernels: str | None = None) -> Emulator:
     """The emulator that runs ``image``.
 
     Parameters
@@ -101,6 +102,9 @@ def load(image: MachineImage, running: Emulator | None = None) -> Emulator:
         The emulator running the previous image, if any. When the new image places the same
         cores, it is reloaded into it (keeping its state, time and random streams); before
         its first step a new emulator is made.
+    kernels
+        The emulator's kernels, ``"numba"`` or ``"numpy"`` (None: the default, see
+        :func:`pynn_spinnaker2.backends.emulator.compiled.resolve`).
 
     Raises
     ------
@@ -111,6 +115,7 @@ def load(image: MachineImage, running: Emulator | None = None) -> Emulator:
     """
     if running is not None and running.same_layout(image):
         running.reload(image)
+        running.kernels = kernels
         return running
     if running is not None and running.step > 0:
         changed = delay_buffers_changed(running.image, image)
@@ -124,7 +129,7 @@ def load(image: MachineImage, running: Emulator | None = None) -> Emulator:
             "population, a new neurons-per-core limit, or new recordings of a spike source); "
             "the cores cannot be re-laid-out in mid-run: call sim.reset() first, or create "
             "everything before the first run")
-    return Emulator(image)
+    return Emulator(image, kernels)
 
 
 def delay_buffers_changed(old: MachineImage, new: MachineImage) -> list[str]:

@@ -19,7 +19,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test,plot,docs]"
+.venv/bin/python -m pip install --quiet -e ".[test,plot,docs,fast]"
 # NEST 3.10 is the reference simulator of the comparison tests; they skip without it.
 if [ "${SKIP_NEST:-0}" != "1" ]; then
     .venv/bin/python -m pip install --quiet "nest-simulator==3.10.0" "numpy<2.1" \

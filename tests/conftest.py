@@ -13,8 +13,10 @@ import pytest
 
 EVNN_DIR = Path(__file__).resolve().parents[1] / ".cache" / "evnn-pytorch-0.2.0"
 
-#: The references the comparison tests need (NEST, torch, snnTorch and nirtorch, EvNN).
-REFERENCE_MODULES = ("nest", "pyNN.nest", "torch", "snntorch", "nirtorch", "evnn_pytorch")
+#: The references the comparison tests need (NEST, torch, snnTorch and nirtorch, EvNN, and
+#: numba for the compiled kernels against the NumPy ones).
+REFERENCE_MODULES = ("nest", "pyNN.nest", "torch", "snntorch", "nirtorch", "evnn_pytorch",
+                     "numba")
 
 
 def in_ci() -> bool:

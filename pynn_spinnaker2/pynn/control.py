@@ -8,13 +8,15 @@ from pyNN import common
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
 from pyNN.recording import get_io
 
+from ..backends.emulator.compiled import resolve
 from ..machine import Machine
 from ..network.validate import MAX_DELAY_STEPS
 from . import simulator
 
 #: The keywords ``setup`` reads.
 SETUP_KEYWORDS = ("max_delay", "spike_precision", "machine", "n_chips", "n_boards",
-                  "max_neurons_per_core", "seed", "rng_seed", "reports", "progress")
+                  "max_neurons_per_core", "seed", "rng_seed", "reports", "progress",
+                  "kernels")
 #: Keywords other backends take that change nothing here (threads, solver and log options):
 #: accepted, so that scripts written for NEST or Brian run unchanged.
 PORTABLE_KEYWORDS = ("threads", "verbosity", "t_flush", "grng_seed", "rng_type",
@@ -37,7 +39,10 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_M
         label -> limit; see ``doc/mapping.md``);
         ``seed`` for the on-chip random number generators; ``reports`` (a folder to write
         mapping reports to, and after each run the cost report: cost.txt, cost.json,
-        cost_heatmap.png); ``progress`` (show a progress bar during runs). Options of other
+        cost_heatmap.png); ``progress`` (show a progress bar during runs); ``kernels``
+        (``"numba"``: the emulator's compiled kernels, the default where numba is
+        installed; ``"numpy"``: its NumPy reference, same results; the environment variable
+        ``PYNN_SPINNAKER2_KERNELS`` sets the default). Options of other
         backends that change nothing here (:data:`PORTABLE_KEYWORDS`) are accepted; any
         other keyword is ignored with a warning that names it (PyNN's scripts pass options of
         other backends, ``filename`` or ``useSystemSim``, which every backend must accept).
@@ -81,6 +86,7 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_M
         for k, v in dict(extra_params.get("max_neurons_per_core", {})).items()}
     state.reports = extra_params.get("reports")
     state.progress = bool(extra_params.get("progress", False))
+    state.kernels = resolve(extra_params.get("kernels"))
     state.clear()
     return 0
 

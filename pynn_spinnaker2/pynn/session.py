@@ -67,7 +67,8 @@ def compile_state(state: object) -> None:
     compiled.timings["network"] += built
     old = state.compiled
     start = time.perf_counter()
-    emulator = load(compiled.image, old.emulator if old is not None else None)
+    emulator = load(compiled.image, old.emulator if old is not None else None,
+                    kernels=getattr(state, "kernels", None))
     compiled.timings["load"] = time.perf_counter() - start
     state.compiled = Loaded(compiled, emulator,
                             weight_index=weight_index(state, compiled.image))

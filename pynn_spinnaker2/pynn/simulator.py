@@ -45,6 +45,7 @@ class State(common.control.BaseState):
         self.max_neurons_per_core: dict[str, int] = {}
         self.reports: str | None = None
         self.progress = False
+        self.kernels: str | None = None  # the emulator's default (see setup)
         self.clear()
 
     def clear(self) -> None:

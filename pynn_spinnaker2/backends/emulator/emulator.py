@@ -25,6 +25,7 @@ import numpy as np
 from ...errors import ImageError
 from ...image.machine_image import MachineImage
 from ..raw import ActivityRecorder, CoreRecording
+from .compiled import neuron_kernel, resolve, static_delivery
 from .counters import Counters, WorkCounter
 from .kernels import NEURON_KERNELS
 from .layout import draws_random, is_source_kernel, lay_out, load_groups, reset_groups, structure
@@ -51,10 +52,15 @@ class Emulator:
     ----------
     image
         The image to execute.
+    kernels
+        ``"numba"`` (compiled kernels, bit-identical to NumPy's) or ``"numpy"`` (the
+        reference); None: see :func:`.compiled.resolve`. May be changed between runs.
     """
 
-    def __init__(self, image: MachineImage) -> None:
+    def __init__(self, image: MachineImage, kernels: str | None = None) -> None:
         self.image = image
+        self.kernels = resolve(kernels)
+        self._compiled_delivery = None  # chosen at each run (see _bind)
         layout = self.layout = lay_out(image)
         self.groups, self.offsets, self.n_neurons = layout.groups, layout.offsets, layout.n_neurons
         self.core_of, self.ring_slots = layout.core_of, layout.ring_slots
@@ -231,11 +237,14 @@ class Emulator:
                                 for view in slots]
             self._views_of = self.ring
         currents = self.currents.n > 0
-        self._kernels = [(j, NEURON_KERNELS[g.kernel], g.params, g.state,
+        mode = self.kernels = resolve(self.kernels)
+        self._kernels = [(j, neuron_kernel(g.kernel, mode, NEURON_KERNELS[g.kernel]),
+                          g.params, g.state,
                           self._i_inj[g.lo:g.hi] if currents else None, g.lo)
                          for j, g in enumerate(self.groups) if not is_source_kernel(g.kernel)]
         self._source_groups = [g for g in self.groups if is_source_kernel(g.kernel)]
         self._probe_list = self.recorder.bind(self.groups)
+        self._compiled_delivery = static_delivery() if mode == "numba" else None
 
     def _steps(self, plan: Plan, lo: int, hi: int) -> None:
         """Steps ``lo`` .. ``hi - 1`` of a planned block. Each probe's samples of these steps
@@ -315,6 +324,12 @@ class Emulator:
         ``payload`` (one float32 per packet, graded events), each weight times its packet's
         payload."""
         syn = self.syn
+        if self._compiled_delivery is not None and self._static_rows:
+            base = (now % self.ring_slots) * self._slot_size
+            if self._compiled_delivery(self.ring, syn.ptr, self.syn_ring_offset, syn.weight,
+                                       spikes, base, payload):
+                self._dirty_until = max(self._dirty_until, now + self._max_delay)
+            return
         if spikes.size == 1 and self._static_rows:
             # One packet through static synapses (what most sending steps of a small
             # network deliver): its row is a slice of the synapse arrays, no index array.
