@@ -20,18 +20,16 @@ _JIT = {"fastmath": False, "error_model": "numpy", "cache": True, "nogil": True}
 
 
 @numba.njit(**_JIT)
-def _refractory_and_threshold(i, v_free, v, refrac, v_thresh, v_reset, refrac_steps, spiked):
-    """``_lif_kernels.refractory_and_threshold`` for neuron ``i``."""
-    if refrac[i] != 0:
-        v_free = v[i]
-        refrac[i] -= 1
-    if v_free >= v_thresh[i]:
-        spiked[i] = True
-        v_free = v_reset[i]
-        refrac[i] = refrac_steps[i]
-    else:
-        spiked[i] = False
-    v[i] = v_free
+def _refractory_and_threshold(v_free, v, refrac, v_thresh, v_reset, refrac_steps):
+    """``_lif_kernels.refractory_and_threshold`` for one neuron: returns its new ``v`` and
+    ``refrac`` and whether it fired. Scalars only: a call with arrays would count their
+    references per neuron, which made the loops twenty times slower."""
+    if refrac != 0:
+        v_free = v
+        refrac -= 1
+    if v_free >= v_thresh:
+        return v_reset, refrac_steps, True
+    return v_free, refrac, False
 
 
 @numba.njit(**_JIT)
@@ -45,7 +43,8 @@ def _lif_curr_exp(v_rest, v_reset, v_thresh, i_offset, decay_m, r_m, p21_e, p21_
         v_free += r_m[i] * drive
         isyn_exc[i] = isyn_exc[i] * decay_e[i] + inputs[0, i]
         isyn_inh[i] = isyn_inh[i] * decay_i[i] + inputs[1, i]
-        _refractory_and_threshold(i, v_free, v, refrac, v_thresh, v_reset, refrac_steps, spiked)
+        v[i], refrac[i], spiked[i] = _refractory_and_threshold(
+            v_free, v[i], refrac[i], v_thresh[i], v_reset[i], refrac_steps[i])
 
 
 @numba.njit(**_JIT)
@@ -57,7 +56,8 @@ def _lif_curr_delta(v_rest, v_reset, v_thresh, i_offset, decay_m, r_m, refrac_st
         v_free += r_m[i] * drive
         v_free += inputs[0, i]
         v_free += inputs[1, i]
-        _refractory_and_threshold(i, v_free, v, refrac, v_thresh, v_reset, refrac_steps, spiked)
+        v[i], refrac[i], spiked[i] = _refractory_and_threshold(
+            v_free, v[i], refrac[i], v_thresh[i], v_reset[i], refrac_steps[i])
 
 
 @numba.njit(**_JIT)
@@ -76,7 +76,8 @@ def _lif_curr_alpha(v_rest, v_reset, v_thresh, i_offset, decay_m, r_m, p31_e, p3
         disyn_exc[i] = decay_e[i] * disyn_exc[i] + jump_e[i] * inputs[0, i]
         isyn_inh[i] = step_i[i] * disyn_inh[i] + decay_i[i] * isyn_inh[i]
         disyn_inh[i] = decay_i[i] * disyn_inh[i] + jump_i[i] * inputs[1, i]
-        _refractory_and_threshold(i, v_free, v, refrac, v_thresh, v_reset, refrac_steps, spiked)
+        v[i], refrac[i], spiked[i] = _refractory_and_threshold(
+            v_free, v[i], refrac[i], v_thresh[i], v_reset[i], refrac_steps[i])
 
 
 @numba.njit(**_JIT)
@@ -105,7 +106,8 @@ def _cond_exp_after(v_reset, v_thresh, decay_e, decay_i, refrac_steps, v, gsyn_e
         v_free = v_inf[i] + (v[i] - v_inf[i]) * factor[i]
         gsyn_exc[i] = gsyn_exc[i] * decay_e[i] + inputs[0, i]
         gsyn_inh[i] = gsyn_inh[i] * decay_i[i] + inputs[1, i]
-        _refractory_and_threshold(i, v_free, v, refrac, v_thresh, v_reset, refrac_steps, spiked)
+        v[i], refrac[i], spiked[i] = _refractory_and_threshold(
+            v_free, v[i], refrac[i], v_thresh[i], v_reset[i], refrac_steps[i])
 
 
 @numba.njit(**_JIT)
@@ -126,7 +128,8 @@ def _cond_alpha_after(v_reset, v_thresh, decay_e, decay_i, step_e, step_i, jump_
         dgsyn_exc[i] = decay_e[i] * dgsyn_exc[i] + jump_e[i] * inputs[0, i]
         gsyn_inh[i] = step_i[i] * dgsyn_inh[i] + decay_i[i] * gsyn_inh[i]
         dgsyn_inh[i] = decay_i[i] * dgsyn_inh[i] + jump_i[i] * inputs[1, i]
-        _refractory_and_threshold(i, v_free, v, refrac, v_thresh, v_reset, refrac_steps, spiked)
+        v[i], refrac[i], spiked[i] = _refractory_and_threshold(
+            v_free, v[i], refrac[i], v_thresh[i], v_reset[i], refrac_steps[i])
 
 
 _SCALE, _V_PEAK = _F32(1000.0), _F32(30.0)
