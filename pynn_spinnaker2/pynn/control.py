@@ -39,7 +39,8 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_M
         label -> limit; see ``doc/mapping.md``);
         ``seed`` for the on-chip random number generators; ``reports`` (a folder to write
         mapping reports to, and after each run the cost report: cost.txt, cost.json,
-        cost_heatmap.png); ``progress`` (show a progress bar during runs); ``kernels``
+        cost_heatmap.png); ``progress`` (default True: a progress bar on stderr for a
+        compilation or run that takes more than a few seconds; False: none); ``kernels``
         (``"numba"``: the emulator's compiled kernels, the default where numba is
         installed; ``"numpy"``: its NumPy reference, same results; the environment variable
         ``PYNN_SPINNAKER2_KERNELS`` sets the default). Options of other
@@ -85,7 +86,7 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_M
         (k if isinstance(k, str) else k.__name__): int(v)
         for k, v in dict(extra_params.get("max_neurons_per_core", {})).items()}
     state.reports = extra_params.get("reports")
-    state.progress = bool(extra_params.get("progress", False))
+    state.progress = bool(extra_params.get("progress", True))
     state.kernels = resolve(extra_params.get("kernels"))
     state.clear()
     return 0

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..compile import Compiled, compile_network, load
 from .build import build_network, weight_index
+from .progress import CompileProgress, draws
 
 
 @dataclass
@@ -55,7 +56,18 @@ def compile_state(state: object) -> None:
     ``state`` (the :class:`~pynn_spinnaker2.pynn.simulator.State`)."""
     if not state.dirty and state.compiled is not None:
         return
+    bar = CompileProgress() if draws(state.progress, state.mpi_rank) else None
+    try:
+        _compile(state, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _compile(state: object, progress: CompileProgress | None) -> None:
     start = time.perf_counter()
+    if progress is not None:
+        progress("PyNN objects -> network")
     # Learnt weights come back first, so the new image carries them on.
     for prj in state.projections:
         if prj._plastic:
@@ -63,10 +75,12 @@ def compile_state(state: object) -> None:
     network = build_network(state)
     built = time.perf_counter() - start
     # The run goes through the XML intermediate form, so every run tests the format.
-    compiled = compile_network(network, through_xml=True)
+    compiled = compile_network(network, through_xml=True, progress=progress)
     compiled.timings["network"] += built
     old = state.compiled
     start = time.perf_counter()
+    if progress is not None:
+        progress("emulator load")
     emulator = load(compiled.image, old.emulator if old is not None else None,
                     kernels=getattr(state, "kernels", None))
     compiled.timings["load"] = time.perf_counter() - start

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 
 from pyNN import common
 
 from ..cost.report import write_run_cost
 from ..machine import Machine
+from .progress import RunProgress, draws
 from .session import Loaded, compile_state
 
 name = "SpiNNaker2"
@@ -44,7 +44,7 @@ class State(common.control.BaseState):
         self.seed = 0
         self.max_neurons_per_core: dict[str, int] = {}
         self.reports: str | None = None
-        self.progress = False
+        self.progress = True  # bars for compilations and runs of more than a few seconds
         self.kernels: str | None = None  # the emulator's default (see setup)
         self.clear()
 
@@ -117,7 +117,13 @@ class State(common.control.BaseState):
         emulator = self.compiled.emulator
         n_steps = int(round(tstop / self.dt)) - emulator.step
         if n_steps > 0:
-            emulator.run(n_steps, progress=_progress_bar if self.progress else None)
+            bar = (RunProgress(self.dt, emulator.step * self.dt)
+                   if draws(self.progress, self.mpi_rank) else None)
+            try:
+                emulator.run(n_steps, progress=bar)
+            finally:
+                if bar is not None:
+                    bar.close()
         self.t = emulator.step * self.dt
         self.running = True
         self.compiled.recordings = None
@@ -143,17 +149,6 @@ def _finite(value: object) -> bool:
         return math.isfinite(float(value))  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
         return False
-
-
-def _progress_bar(done: int, total: int) -> None:
-    width = 40
-    filled = int(width * done / total)
-    line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} steps"
-    if sys.stderr.isatty():
-        sys.stderr.write("\r" + line + ("\n" if done == total else ""))
-    elif done == total or (done * 10) // total != ((done - max(1, total // 100)) * 10) // total:
-        sys.stderr.write(line + "\n")  # one line per tenth when logged to a file
-    sys.stderr.flush()
 
 
 state = State()

@@ -281,3 +281,27 @@ def test_setup_chooses_the_kernels() -> None:
         assert sim.simulator.state.compiled.emulator.kernels == kernels
         assert pop.size == 2
         sim.end()
+
+
+def test_poisson_sources_draw_the_same_stream() -> None:
+    """The compiled Poisson sources give NumPy's spikes, block after block, and leave the
+    generator where NumPy leaves it (means of 0, small and large, starts and ends)."""
+    from pynn_spinnaker2.backends.emulator.compiled.sources import poisson_spikes as fast
+    from pynn_spinnaker2.backends.emulator.inputs import poisson_spikes as ref
+
+    n = 3000
+    params = {"mean_per_step": np.full(n, 0.002, np.float32),
+              "start_step": np.zeros(n, np.uint32), "end_step": np.full(n, 2**32 - 1, np.uint32)}
+    params["mean_per_step"][::5] = 0.7
+    params["mean_per_step"][::7] = 6.5
+    params["mean_per_step"][::9] = 0.0
+    params["start_step"][::4] = 130
+    params["end_step"][::6] = 170
+    rng_ref, rng_fast = (np.random.default_rng(np.random.SeedSequence([4, 5])) for _ in "ab")
+    for first, steps in ((1, 100), (101, 209), (310, 1), (311, 50)):
+        ptr, neurons = ref(rng_ref, params, 7, first, steps)
+        ptr_fast, neurons_fast = fast(rng_fast, params, 7, first, steps)
+        assert np.array_equal(np.asarray(ptr), ptr_fast)
+        assert np.array_equal(neurons, neurons_fast)
+        assert neurons.size > 0 or steps == 1
+    assert rng_ref.random() == rng_fast.random()

@@ -25,8 +25,9 @@ import numpy as np
 from ...errors import ImageError
 from ...image.machine_image import MachineImage
 from ..raw import ActivityRecorder, CoreRecording
-from .compiled import neuron_kernel, resolve, static_delivery
+from .compiled import neuron_kernel, poisson_source, resolve, static_delivery
 from .counters import Counters, WorkCounter
+from .inputs import poisson_spikes
 from .kernels import NEURON_KERNELS
 from .layout import draws_random, is_source_kernel, lay_out, load_groups, reset_groups, structure
 from .plan import CurrentSources, Plan, payloads, plan_block
@@ -180,7 +181,8 @@ class Emulator:
         self._bind()
         while done < n_steps:
             block = min(self._block_steps, n_steps - done)
-            plan = plan_block(self._source_groups, self.currents, self.step + 1, block)
+            plan = plan_block(self._source_groups, self.currents, self.step + 1, block,
+                              self._poisson)
             start = self.step
             try:
                 if progress is None:
@@ -245,6 +247,7 @@ class Emulator:
         self._source_groups = [g for g in self.groups if is_source_kernel(g.kernel)]
         self._probe_list = self.recorder.bind(self.groups)
         self._compiled_delivery = static_delivery() if mode == "numba" else None
+        self._poisson = poisson_source() if mode == "numba" else poisson_spikes
 
     def _steps(self, plan: Plan, lo: int, hi: int) -> None:
         """Steps ``lo`` .. ``hi - 1`` of a planned block. Each probe's samples of these steps

@@ -7,6 +7,7 @@ random streams, drawn in step order), so a block gives what step-by-step would.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -97,9 +98,12 @@ class CurrentSources:
         return currents
 
 
-def plan_block(groups: list[Group], currents: CurrentSources, first: int, n: int) -> Plan:
+def plan_block(groups: list[Group], currents: CurrentSources, first: int, n: int,
+               poisson: Callable[..., tuple[np.ndarray, np.ndarray]] = poisson_spikes
+               ) -> Plan:
     """What the source ``groups`` and ``currents`` generate in steps first .. first + n - 1
-    (the generators draw from their groups' random streams)."""
+    (the generators draw from their groups' random streams); ``poisson`` draws the Poisson
+    sources' spikes (:func:`.inputs.poisson_spikes` or its compiled twin)."""
     sources = []
     for g in groups:
         if g.kernel == "spike_source_array":
@@ -111,7 +115,7 @@ def plan_block(groups: list[Group], currents: CurrentSources, first: int, n: int
             sources.append((*SOURCE_GENERATORS[g.kernel](g.rng, g.params, g.state, g.lo,
                                                          first, n), None))
         else:
-            sources.append((*poisson_spikes(g.rng, g.params, g.lo, first, n), None))
+            sources.append((*poisson(g.rng, g.params, g.lo, first, n), None))
     return Plan(*_merge_sources(sources, n), currents.block(first, n) if currents.n else None)
 
 

@@ -99,6 +99,13 @@ def neuron_kernel(kernel: str, kernels: str, reference: Callable[..., object]
     return compiled_kernels().get(kernel, reference)
 
 
+def poisson_source() -> Callable[..., tuple]:
+    """The compiled Poisson sources (:func:`.sources.poisson_spikes`)."""
+    from .sources import poisson_spikes
+
+    return poisson_spikes
+
+
 def static_delivery() -> Callable[..., int]:
     """The compiled delivery through static synaptic rows (:func:`.deliver.deliver`)."""
     from .deliver import deliver
