@@ -22,40 +22,39 @@ _JIT = {"fastmath": False, "error_model": "numpy", "cache": True, "nogil": True}
 @numba.njit(**_JIT)
 def _refractory_and_threshold(v_free, v, refrac, v_thresh, v_reset, refrac_steps):
     """``_lif_kernels.refractory_and_threshold`` for one neuron: returns its new ``v`` and
-    ``refrac`` and whether it fired. Scalars only: a call with arrays would count their
-    references per neuron, which made the loops twenty times slower."""
-    if refrac != 0:
-        v_free = v
-        refrac -= 1
-    if v_free >= v_thresh:
-        return v_reset, refrac_steps, True
-    return v_free, refrac, False
+    ``refrac`` and whether it fired. Scalars only, and selects, not branches, so that the
+    kernels' loops vectorise (array arguments would cost reference counting per neuron)."""
+    busy = refrac != 0
+    v_free = v if busy else v_free
+    refrac = refrac - 1 if busy else refrac
+    fire = v_free >= v_thresh
+    return (v_reset if fire else v_free), (refrac_steps if fire else refrac), fire
 
 
 @numba.njit(**_JIT)
 def _lif_curr_exp(v_rest, v_reset, v_thresh, i_offset, decay_m, r_m, p21_e, p21_i, decay_e,
-                  decay_i, refrac_steps, v, isyn_exc, isyn_inh, refrac, inputs, i_inj, spiked):
+                  decay_i, refrac_steps, v, isyn_exc, isyn_inh, refrac, in0, in1, i_inj, spiked):
     for i in range(v.size):
         v_free = v_rest[i] + (v[i] - v_rest[i]) * decay_m[i]
         v_free += p21_e[i] * isyn_exc[i]
         v_free += p21_i[i] * isyn_inh[i]
         drive = i_offset[i] if i_inj is None else i_offset[i] + i_inj[i]
         v_free += r_m[i] * drive
-        isyn_exc[i] = isyn_exc[i] * decay_e[i] + inputs[0, i]
-        isyn_inh[i] = isyn_inh[i] * decay_i[i] + inputs[1, i]
+        isyn_exc[i] = isyn_exc[i] * decay_e[i] + in0[i]
+        isyn_inh[i] = isyn_inh[i] * decay_i[i] + in1[i]
         v[i], refrac[i], spiked[i] = _refractory_and_threshold(
             v_free, v[i], refrac[i], v_thresh[i], v_reset[i], refrac_steps[i])
 
 
 @numba.njit(**_JIT)
 def _lif_curr_delta(v_rest, v_reset, v_thresh, i_offset, decay_m, r_m, refrac_steps, v, refrac,
-                    inputs, i_inj, spiked):
+                    in0, in1, i_inj, spiked):
     for i in range(v.size):
         v_free = v_rest[i] + (v[i] - v_rest[i]) * decay_m[i]
         drive = i_offset[i] if i_inj is None else i_offset[i] + i_inj[i]
         v_free += r_m[i] * drive
-        v_free += inputs[0, i]
-        v_free += inputs[1, i]
+        v_free += in0[i]
+        v_free += in1[i]
         v[i], refrac[i], spiked[i] = _refractory_and_threshold(
             v_free, v[i], refrac[i], v_thresh[i], v_reset[i], refrac_steps[i])
 
@@ -63,7 +62,7 @@ def _lif_curr_delta(v_rest, v_reset, v_thresh, i_offset, decay_m, r_m, refrac_st
 @numba.njit(**_JIT)
 def _lif_curr_alpha(v_rest, v_reset, v_thresh, i_offset, decay_m, r_m, p31_e, p32_e, p31_i,
                     p32_i, decay_e, decay_i, step_e, step_i, jump_e, jump_i, refrac_steps,
-                    v, isyn_exc, disyn_exc, isyn_inh, disyn_inh, refrac, inputs, i_inj, spiked):
+                    v, isyn_exc, disyn_exc, isyn_inh, disyn_inh, refrac, in0, in1, i_inj, spiked):
     for i in range(v.size):
         v_free = v_rest[i] + (v[i] - v_rest[i]) * decay_m[i]
         drive = i_offset[i] if i_inj is None else i_offset[i] + i_inj[i]
@@ -73,9 +72,9 @@ def _lif_curr_alpha(v_rest, v_reset, v_thresh, i_offset, decay_m, r_m, p31_e, p3
         v_free += p31_i[i] * disyn_inh[i]
         v_free += p32_i[i] * isyn_inh[i]
         isyn_exc[i] = step_e[i] * disyn_exc[i] + decay_e[i] * isyn_exc[i]
-        disyn_exc[i] = decay_e[i] * disyn_exc[i] + jump_e[i] * inputs[0, i]
+        disyn_exc[i] = decay_e[i] * disyn_exc[i] + jump_e[i] * in0[i]
         isyn_inh[i] = step_i[i] * disyn_inh[i] + decay_i[i] * isyn_inh[i]
-        disyn_inh[i] = decay_i[i] * disyn_inh[i] + jump_i[i] * inputs[1, i]
+        disyn_inh[i] = decay_i[i] * disyn_inh[i] + jump_i[i] * in1[i]
         v[i], refrac[i], spiked[i] = _refractory_and_threshold(
             v_free, v[i], refrac[i], v_thresh[i], v_reset[i], refrac_steps[i])
 
@@ -101,11 +100,11 @@ def _cond_exp_means(gsyn_exc, mean_e, gsyn_inh, mean_i, g_e, g_i):
 
 @numba.njit(**_JIT)
 def _cond_exp_after(v_reset, v_thresh, decay_e, decay_i, refrac_steps, v, gsyn_exc, gsyn_inh,
-                    refrac, v_inf, factor, inputs, spiked):
+                    refrac, v_inf, factor, in0, in1, spiked):
     for i in range(v.size):
         v_free = v_inf[i] + (v[i] - v_inf[i]) * factor[i]
-        gsyn_exc[i] = gsyn_exc[i] * decay_e[i] + inputs[0, i]
-        gsyn_inh[i] = gsyn_inh[i] * decay_i[i] + inputs[1, i]
+        gsyn_exc[i] = gsyn_exc[i] * decay_e[i] + in0[i]
+        gsyn_inh[i] = gsyn_inh[i] * decay_i[i] + in1[i]
         v[i], refrac[i], spiked[i] = _refractory_and_threshold(
             v_free, v[i], refrac[i], v_thresh[i], v_reset[i], refrac_steps[i])
 
@@ -121,13 +120,13 @@ def _cond_alpha_means(gsyn_exc, mean_e, dgsyn_exc, mean_de, gsyn_inh, mean_i, dg
 @numba.njit(**_JIT)
 def _cond_alpha_after(v_reset, v_thresh, decay_e, decay_i, step_e, step_i, jump_e, jump_i,
                       refrac_steps, v, gsyn_exc, dgsyn_exc, gsyn_inh, dgsyn_inh, refrac,
-                      v_inf, factor, inputs, spiked):
+                      v_inf, factor, in0, in1, spiked):
     for i in range(v.size):
         v_free = v_inf[i] + (v[i] - v_inf[i]) * factor[i]
         gsyn_exc[i] = step_e[i] * dgsyn_exc[i] + decay_e[i] * gsyn_exc[i]
-        dgsyn_exc[i] = decay_e[i] * dgsyn_exc[i] + jump_e[i] * inputs[0, i]
+        dgsyn_exc[i] = decay_e[i] * dgsyn_exc[i] + jump_e[i] * in0[i]
         gsyn_inh[i] = step_i[i] * dgsyn_inh[i] + decay_i[i] * gsyn_inh[i]
-        dgsyn_inh[i] = decay_i[i] * dgsyn_inh[i] + jump_i[i] * inputs[1, i]
+        dgsyn_inh[i] = decay_i[i] * dgsyn_inh[i] + jump_i[i] * in1[i]
         v[i], refrac[i], spiked[i] = _refractory_and_threshold(
             v_free, v[i], refrac[i], v_thresh[i], v_reset[i], refrac_steps[i])
 
@@ -137,38 +136,32 @@ _A, _B, _C = _F32(0.04), _F32(5.0), _F32(140.0)
 
 
 @numba.njit(**_JIT)
-def _izhikevich(a, b, c, d, i_offset, dt, v, u, inputs, i_inj, spiked):
+def _izhikevich(a, b, c, d, i_offset, dt, v, u, in0, in1, i_inj, spiked):
     for i in range(v.size):
         vi, ui = v[i], u[i]
         current = i_offset[i] if i_inj is None else i_offset[i] + _SCALE * i_inj[i]
         dv = (_A * vi * vi + _B * vi + _C) - ui + current
-        v_new = vi + dt[i] * dv + inputs[0, i] + inputs[1, i]
+        v_new = vi + dt[i] * dv + in0[i] + in1[i]
         u_new = ui + dt[i] * (a[i] * (b[i] * vi - ui))
-        if v_new >= _V_PEAK:
-            spiked[i] = True
-            v_new = c[i]
-            u_new = u_new + d[i]
-        else:
-            spiked[i] = False
-        v[i], u[i] = v_new, u_new
+        fire = v_new >= _V_PEAK
+        v[i] = c[i] if fire else v_new
+        u[i] = u_new + d[i] if fire else u_new
+        spiked[i] = fire
 
 
 @numba.njit(**_JIT)
 def _nir_cuba(bias, v_leak, a_vv, a_vi, g_v, a_ii, g_i, v_threshold, v_reset, v, i_syn,
-              inputs, i_inj, spiked):
+              in0, in1, i_inj, spiked):
     for i in range(v.size):
-        drive = bias[i] + inputs[0, i] + inputs[1, i]
+        drive = bias[i] + in0[i] + in1[i]
         if i_inj is not None:
             drive = drive + i_inj[i]
         vi = (v_leak[i] + (v[i] - v_leak[i]) * a_vv[i] + a_vi[i] * i_syn[i]
               + g_v[i] * drive)
         i_syn[i] = a_ii[i] * i_syn[i] + g_i[i] * drive
-        if vi > v_threshold[i]:
-            spiked[i] = True
-            vi = v_reset[i]
-        else:
-            spiked[i] = False
-        v[i] = vi
+        fire = vi > v_threshold[i]
+        v[i] = v_reset[i] if fire else vi
+        spiked[i] = fire
 
 
 def _fields(*names: str) -> Callable[[dict[str, np.ndarray]], tuple[np.ndarray, ...]]:
@@ -183,7 +176,7 @@ def _simple(core: Callable[..., None], params: tuple[str, ...], state: tuple[str
     def kernel(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.ndarray,
                i_inj: np.ndarray | None) -> np.ndarray:
         spiked = np.empty(inputs.shape[1], np.bool_)
-        core(*take_p(p), *take_s(s), inputs, i_inj, spiked)
+        core(*take_p(p), *take_s(s), inputs[0], inputs[1], i_inj, spiked)
         return spiked
 
     kernel.__name__ = kernel.__qualname__ = core.__name__.lstrip("_")
@@ -226,11 +219,11 @@ def _conductance(p: dict[str, np.ndarray], s: dict[str, np.ndarray], inputs: np.
         _cond_alpha_after(p["v_reset"], p["v_thresh"], p["decay_e"], p["decay_i"], p["step_e"],
                           p["step_i"], p["jump_e"], p["jump_i"], p["refrac_steps"], s["v"],
                           s["gsyn_exc"], s["dgsyn_exc"], s["gsyn_inh"], s["dgsyn_inh"],
-                          s["refrac"], v_inf, factor, inputs, spiked)
+                          s["refrac"], v_inf, factor, inputs[0], inputs[1], spiked)
     else:
         _cond_exp_after(p["v_reset"], p["v_thresh"], p["decay_e"], p["decay_i"],
                         p["refrac_steps"], s["v"], s["gsyn_exc"], s["gsyn_inh"], s["refrac"],
-                        v_inf, factor, inputs, spiked)
+                        v_inf, factor, inputs[0], inputs[1], spiked)
     return spiked
 
 
