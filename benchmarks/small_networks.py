@@ -4,6 +4,7 @@ side.
 
     python benchmarks/small_networks.py [--tstop 10000] [--timestep 0.1] [--repeat 1]
                                         [--networks lif_array ...] [--peer nest|none]
+                                        [--kernels numba numpy]
 
 For small networks the run time is the fixed work of each time step, not the neurons: these
 figures show it. Networks (all recorded as a lab script would record them):
@@ -21,7 +22,9 @@ figures show it. Networks (all recorded as a lab script would record them):
 Each (simulator, network) runs in its own process, so peak memory (VmHWM) is its own. Stages:
 build (setup, populations, projections, recording), compile (SpiNNaker 2 only: what
 ``sim.run`` does before the first step), run (the simulated time; wall clock and the
-process's CPU time, which varies less on a shared machine), and µs per step = run / steps.
+process's CPU time, which varies less on a shared machine), and µs per step = run / steps;
+then 1,000 one-step ``run()`` calls (µs per call). SpiNNaker 2 runs once per emulator kernel
+choice (``--kernels``: the compiled numba kernels and the NumPy reference).
 Timings vary from run to run on a shared machine (use ``--repeat``; the run with the least
 wall-clock time is kept).
 """
@@ -103,17 +106,21 @@ def build(sim: object, network: str, timestep: float, t_stop: float) -> list:
 
 
 def child(simulator: str, network: str, timestep: float, t_stop: float) -> dict:
-    """One simulator's run of one network, in this process."""
+    """One simulator's run of one network, in this process (``spinnaker2/numba``: with the
+    emulator's numba kernels)."""
     if simulator == "nest":
         import pyNN.nest as sim
     else:
+        import os
+
+        os.environ["PYNN_SPINNAKER2_KERNELS"] = simulator.partition("/")[2] or "numba"
         import pyNN.spinnaker2 as sim
     out: dict = {}
     start = time.perf_counter()
     counted = build(sim, network, timestep, t_stop)
     out["build"] = time.perf_counter() - start
     out["compile"] = 0.0
-    if simulator == "spinnaker2":
+    if simulator.startswith("spinnaker2"):
         from pynn_spinnaker2.pynn.session import compile_state
         from pynn_spinnaker2.pynn.simulator import state
 
@@ -128,13 +135,17 @@ def child(simulator: str, network: str, timestep: float, t_stop: float) -> dict:
     out["us_per_step"] = out["run"] / out["steps"] * 1e6
     out["cpu_us_per_step"] = out["run_cpu"] / out["steps"] * 1e6
     out["spikes"] = int(sum(sum(p.get_spike_counts().values()) for p in counted))
+    start = time.perf_counter()
+    for _ in range(1000):
+        sim.run(timestep)
+    out["us_per_run_call"] = (time.perf_counter() - start) * 1e3
     out["peak_rss"] = _peak_mib()
     sim.end()
     return out
 
 
-def _row(label: str, values: list, fmt: str = "{:>14.2f}") -> str:
-    cells = [fmt.format(v) if isinstance(v, (int, float)) else f"{v:>14}" for v in values]
+def _row(label: str, values: list, fmt: str = "{:>18.2f}") -> str:
+    cells = [fmt.format(v) if isinstance(v, (int, float)) else f"{v:>18}" for v in values]
     return f"{label:<22}" + "".join(cells)
 
 
@@ -145,12 +156,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per case (best kept)")
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS)
     parser.add_argument("--peer", default="nest", choices=["nest", "none"])
+    parser.add_argument("--kernels", nargs="+", default=["numba", "numpy"],
+                        choices=["numba", "numpy"], help="emulator kernels to run")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(*args.child, args.timestep, args.tstop)))
         return
-    sims = ["spinnaker2"] + ([] if args.peer == "none" else [args.peer])
+    ours = [f"spinnaker2/{k}" for k in args.kernels]
+    sims = ours + ([] if args.peer == "none" else [args.peer])
     results: dict = {}
     for network in args.networks:
         for simulator in sims:
@@ -173,18 +187,21 @@ def main() -> None:
     for network in args.networks:
         print(f"\n{network}")
         print(_row("", sims))
-        for label, key, fmt in (("build", "build", "{:>14.3f}"),
-                                ("compile", "compile", "{:>14.3f}"),
-                                ("run", "run", "{:>14.3f}"),
-                                ("run (CPU s)", "run_cpu", "{:>14.3f}"),
-                                ("µs per step", "us_per_step", "{:>14.1f}"),
-                                ("CPU µs per step", "cpu_us_per_step", "{:>14.1f}"),
-                                ("spikes counted", "spikes", "{:>14d}"),
-                                ("peak RSS (MiB)", "peak_rss", "{:>14.0f}")):
+        for label, key, fmt in (("build", "build", "{:>18.3f}"),
+                                ("compile", "compile", "{:>18.3f}"),
+                                ("run", "run", "{:>18.3f}"),
+                                ("run (CPU s)", "run_cpu", "{:>18.3f}"),
+                                ("µs per step", "us_per_step", "{:>18.1f}"),
+                                ("CPU µs per step", "cpu_us_per_step", "{:>18.1f}"),
+                                ("one-step run() µs", "us_per_run_call", "{:>18.1f}"),
+                                ("spikes counted", "spikes", "{:>18d}"),
+                                ("peak RSS (MiB)", "peak_rss", "{:>18.0f}")):
             print(_row(label, [results[network, s][key] for s in sims], fmt))
         if args.peer != "none":
-            ours, peer = results[network, "spinnaker2"], results[network, args.peer]
-            print(f"run: SpiNNaker 2 / {args.peer} = {ours['run'] / peer['run']:.1f}x")
+            peer = results[network, args.peer]
+            print("run: " + ", ".join(f"{s} / {args.peer} = "
+                                      f"{results[network, s]['run'] / peer['run']:.2f}x"
+                                      for s in ours))
 
 
 if __name__ == "__main__":
