@@ -6,6 +6,7 @@ the host to build at 10,000 neurons (p = 0.1).
     python benchmarks/brunel.py --n 10000 --p 0.1 --peer nest
     python benchmarks/brunel.py --n 100000 --p 0.01 --peer none --no-load
     python benchmarks/brunel.py --n 10000 --p 0.1 --run 100 --reports reports/brunel
+    python benchmarks/brunel.py --n 10000 --p 0.1 --run 1000 --peer nest   # run phase too
 
 Prints the time of each stage, wall and CPU (the machine is shared: CPU seconds are the
 steadier figure), from ``sim.setup`` to an emulator loaded and ready to run: PyNN build
@@ -14,6 +15,9 @@ compression, independent check), machine image, emulator load; then the machine 
 entries before and after compression, and the peak memory. The same script is then built
 with a peer PyNN backend in a separate process, side by side: ``--peer mock`` (default:
 PyNN's reference backend, whose connectors go one target at a time) or ``--peer nest``.
+With ``--run``, the run phase is timed once per emulator kernel choice (``--kernels``: the
+compiled numba kernels, the NumPy reference; the state is reset between them, the random
+streams go on), and the peer runs the same simulated time after its first step.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ def build(sim: object, n: int, p: float, seed: int = 1) -> None:
     exc.record("spikes")
 
 
-def peer(backend: str, n: int, p: float) -> dict:
+def peer(backend: str, n: int, p: float, run: float = 0.0) -> dict:
     """Build the same network with another PyNN backend (run in its own process)."""
     start = time.perf_counter()
     sim = __import__(f"pyNN.{backend}", fromlist=["setup"])
@@ -61,9 +65,12 @@ def peer(backend: str, n: int, p: float) -> dict:
     built = time.perf_counter()
     sim.run(0.1)  # NEST prepares (sorts) its connections in the first run
     ran = time.perf_counter()
+    if run:
+        sim.run(run)
+    done = time.perf_counter()
     sim.end()
     return {"backend": backend, "import": imported - start, "build": built - imported,
-            "first_step": ran - built, "peak_mib": peak_mib()}
+            "first_step": ran - built, "run": done - ran, "peak_mib": peak_mib()}
 
 
 def main() -> None:
@@ -79,10 +86,12 @@ def main() -> None:
                         help="PyNN backend to build the same script with, side by side: mock "
                              "(PyNN's own per-target connector path), nest, or none")
     parser.add_argument("--reports", default=None, help="write the mapping reports here")
+    parser.add_argument("--kernels", nargs="+", default=["numba", "numpy"],
+                        choices=["numba", "numpy"], help="emulator kernels of the run phase")
     parser.add_argument("--backend", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.backend:  # the peer's own process
-        print(json.dumps(peer(args.backend, args.n, args.p)))
+        print(json.dumps(peer(args.backend, args.n, args.p, args.run)))
         return
 
     start = time.perf_counter()
@@ -130,13 +139,23 @@ def main() -> None:
         state.compiled = Loaded(Compiled(stages["network"], mapping, stages["image"]),
                                 stages["emulator"])
         state.dirty = False
-        t = time.perf_counter()
-        sim.run(args.run)
-        print(f"run {args.run} ms: {time.perf_counter() - t:.2f} s wall")
+        for j, kernels in enumerate(args.kernels):
+            if j:
+                sim.reset()
+            state.compiled.emulator.kernels = kernels
+            t, cpu = time.perf_counter(), time.process_time()
+            sim.run(args.run)
+            wall = time.perf_counter() - t
+            spikes = sum(sum(p.get_spike_counts().values()) for p in state.populations
+                         if p.label == "exc")
+            print(f"run {args.run:g} ms ({kernels} kernels): {wall:.2f} s wall, "
+                  f"{time.process_time() - cpu:.2f} s cpu, {args.run / 1000 / wall:.2f} s "
+                  f"simulated per s ({spikes} exc spikes)")
     if args.peer != "none":
         print(f"peer: pyNN.{args.peer}, same script, own process ...", flush=True)
         out = subprocess.run([sys.executable, __file__, "--backend", args.peer, "--n",
-                              str(args.n), "--p", str(args.p)], capture_output=True, text=True)
+                              str(args.n), "--p", str(args.p), "--run", str(args.run)],
+                             capture_output=True, text=True)
         if out.returncode:
             print(f"  peer failed: {out.stderr.strip().splitlines()[-1:]}")
         else:
@@ -144,6 +163,9 @@ def main() -> None:
             print(f"  pyNN.{args.peer}: build {r['build']:.2f} s + first step "
                   f"{r['first_step']:.2f} s = {r['build'] + r['first_step']:.2f} s wall, "
                   f"peak {r['peak_mib']:.0f} MiB (import {r['import']:.2f} s, not counted)")
+            if args.run:
+                print(f"  pyNN.{args.peer}: run {args.run:g} ms: {r['run']:.2f} s wall, "
+                      f"{args.run / 1000 / r['run']:.2f} s simulated per s")
         print(f"  pyNN.spinnaker2: {wall:.2f} s wall to an emulator ready to run")
     print("  sPyNNaker (DESIGN.md reference): 74 s on the host at n = 10,000, p = 0.1")
 
