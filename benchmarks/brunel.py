@@ -143,13 +143,13 @@ def main() -> None:
             if j:
                 sim.reset()
             state.compiled.emulator.kernels = kernels
-            t, cpu = time.perf_counter(), time.process_time()
+            t, t_cpu = time.perf_counter(), time.process_time()
             sim.run(args.run)
             run_wall = time.perf_counter() - t
             spikes = sum(sum(p.get_spike_counts().values()) for p in state.populations
                          if p.label == "exc")
             print(f"run {args.run:g} ms ({kernels} kernels): {run_wall:.2f} s wall, "
-                  f"{time.process_time() - cpu:.2f} s cpu, {args.run / 1000 / run_wall:.2f} s "
+                  f"{time.process_time() - t_cpu:.2f} s cpu, {args.run / 1000 / run_wall:.2f} s "
                   f"simulated per s ({spikes} exc spikes)")
     if args.peer != "none":
         print(f"peer: pyNN.{args.peer}, same script, own process ...", flush=True)
