@@ -12,12 +12,14 @@ transcendental functions (``exp``) are NumPy's own ufuncs, called between two co
 of the kernel: NumPy's float32 ``exp`` is its own SIMD code, which differs from the C
 library's in the last bit for a large part of all inputs.
 
-numba is imported only when a compiled path is first used, so that a script that never runs
-pays nothing for it, and a machine without numba runs the NumPy path without an error.
+numba is imported when the default is resolved or a compiled path is first used (about
+0.5 s, once per process), never for ``kernels="numpy"``; a machine without numba runs the
+NumPy path without an error.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import warnings
@@ -39,9 +41,17 @@ NUMPY_ONLY: dict[str, str] = {
 _COMPILED: dict[str, Callable[..., object]] = {}
 
 
+@functools.cache
 def numba_available() -> bool:
-    """Whether numba can be imported here."""
-    return importlib.util.find_spec("numba") is not None
+    """Whether numba can be imported here (an installed numba that fails to import, as one
+    built for another NumPy, counts as missing)."""
+    if importlib.util.find_spec("numba") is None:
+        return False
+    try:
+        import numba  # noqa: F401
+    except Exception:  # numba raises ImportError, but also others for a mismatched NumPy
+        return False
+    return True
 
 
 def resolve(kernels: str | None = None) -> str:
