@@ -281,6 +281,8 @@ def test_setup_chooses_the_kernels() -> None:
         assert sim.simulator.state.compiled.emulator.kernels == kernels
         assert pop.size == 2
         sim.end()
+    with pytest.raises(ValueError, match="kernels='cuda': the emulator's kernels are 'numba'"):
+        sim.setup(timestep=0.1, kernels="cuda")
 
 
 def test_poisson_sources_draw_the_same_stream() -> None:
