@@ -88,6 +88,12 @@ def _assert_same(ref: Emulator, fast: Emulator, what: str) -> int:
             assert np.array_equal(_bits(value), _bits(g_fast.state[field])), (
                 f"{what}: state {field!r} of kernel {g_ref.kernel!r} differs")
     assert np.array_equal(_bits(ref.ring), _bits(fast.ring)), f"{what}: input rings differ"
+    for name in ("neuron_updates", "packets_sent", "synaptic_events", "macs"):
+        a, b = getattr(ref.counters, name, None), getattr(fast.counters, name, None)
+        assert (a is None) == (b is None) and (a is None or np.array_equal(a, b)), name
+    for a, b in zip(vars(ref.activity).values(), vars(fast.activity).values(), strict=True):
+        assert (np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b), (
+            f"{what}: per-step work counters differ")
     spikes = 0
     for core, (a, b) in enumerate(zip(ref.recordings(), fast.recordings(), strict=True)):
         assert np.array_equal(a.spike_steps, b.spike_steps), f"{what}: core {core} spikes"

@@ -66,6 +66,9 @@ class WorkCounter:
         # Per source neuron, its synapses on each target core (a sparse matrix).
         self.fan_out = sp.csr_matrix((count, core, indptr), shape=(layout.n_neurons, n_cores))
         self.rows = (indptr, core, count)  # the same, for :func:`_rows_of`
+        #: The compiled per-(step, core) sums of synaptic events (``compiled.counters``),
+        #: chosen by the emulator per run; None: the NumPy fold.
+        self.synaptic_work = None
         # Which neurons send graded packets (each of their synaptic events is a MAC).
         self.graded = np.zeros(layout.n_neurons, bool)
         for g in layout.groups:
@@ -113,11 +116,17 @@ class WorkCounter:
             out = Sent(sent, at + self.counted + 1, sizes, self.sent_values)
             self.spike_count += np.bincount(sent, minlength=self.n_neurons)
             events["packets_sent"] = (at, self.core_of[sent], np.ones(sent.size, np.int64))
-            row, col, data = _rows_of(*self.rows, sent)  # the synapses of packet row
-            events["synaptic_events"] = (at[row], col, data)
-            graded = self.graded[sent][row]
-            if graded.any():
-                events["macs"] = (at[row][graded], col[graded], data[graded])
+            summed = (None if self.synaptic_work is None else
+                      self.synaptic_work(at, sent, self.rows, self.graded, n_steps,
+                                         self.n_cores))
+            if summed is not None:
+                events.update(summed)
+            else:
+                row, col, data = _rows_of(*self.rows, sent)  # the synapses of packet row
+                events["synaptic_events"] = (at[row], col, data)
+                graded = self.graded[sent][row]
+                if graded.any():
+                    events["macs"] = (at[row][graded], col[graded], data[graded])
             # New lists, not cleared ones: the step loop binds them per block.
             self.sent, self.sent_steps, self.sent_values = [], [], {}
         self.activity.record_steps(n_steps, events)

@@ -25,7 +25,7 @@ import numpy as np
 from ...errors import ImageError
 from ...image.machine_image import MachineImage
 from ..raw import ActivityRecorder, CoreRecording
-from .compiled import neuron_kernel, poisson_source, resolve, static_delivery
+from .compiled import neuron_kernel, poisson_source, resolve, static_delivery, work_counts
 from .counters import Counters, WorkCounter
 from .inputs import poisson_spikes
 from .kernels import NEURON_KERNELS
@@ -248,6 +248,7 @@ class Emulator:
         self._probe_list = self.recorder.bind(self.groups)
         self._compiled_delivery = static_delivery() if mode == "numba" else None
         self._poisson = poisson_source() if mode == "numba" else poisson_spikes
+        self.work.synaptic_work = work_counts() if mode == "numba" else None
 
     def _steps(self, plan: Plan, lo: int, hi: int) -> None:
         """Steps ``lo`` .. ``hi - 1`` of a planned block. Each probe's samples of these steps

@@ -116,6 +116,13 @@ def poisson_source() -> Callable[..., tuple]:
     return poisson_spikes
 
 
+def work_counts() -> Callable[..., object]:
+    """The compiled per-step work counts (:func:`.counters.synaptic_work`)."""
+    from .counters import synaptic_work
+
+    return synaptic_work
+
+
 def static_delivery() -> Callable[..., int]:
     """The compiled delivery through static synaptic rows (:func:`.deliver.deliver`)."""
     from .deliver import deliver
