@@ -66,7 +66,7 @@ class WorkCounter:
         # Per source neuron, its synapses on each target core (a sparse matrix).
         self.fan_out = sp.csr_matrix((count, core, indptr), shape=(layout.n_neurons, n_cores))
         self.rows = (indptr, core, count)  # the same, for :func:`_rows_of`
-        #: The compiled per-(step, core) sums of synaptic events (``compiled.counters``),
+        #: The compiled per-(step, core) sums of synaptic events (``compiled.work``),
         #: chosen by the emulator per run; None: the NumPy fold.
         self.synaptic_work = None
         # Which neurons send graded packets (each of their synaptic events is a MAC).

@@ -117,8 +117,8 @@ def poisson_source() -> Callable[..., tuple]:
 
 
 def work_counts() -> Callable[..., object]:
-    """The compiled per-step work counts (:func:`.counters.synaptic_work`)."""
-    from .counters import synaptic_work
+    """The compiled per-step work counts (:func:`.work.synaptic_work`)."""
+    from .work import synaptic_work
 
     return synaptic_work
 
