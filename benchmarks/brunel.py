@@ -27,7 +27,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from stages import Clock, compile_stages, mapping_figures, peak_mib  # noqa: E402
+from stages import (  # noqa: E402
+    Clock,
+    compile_stages,
+    mapping_figures,
+    overall_peak_mib,
+    peak_mib,
+)
 
 
 def build(sim: object, n: int, p: float, seed: int = 1) -> None:
@@ -112,7 +118,9 @@ def main() -> None:
         print(f"  of which to the machine image (what a board would be loaded with): "
               f"{image_wall:.2f} s wall, {image_cpu:.2f} s cpu")
     print(mapping_figures(mapping))
-    print(f"  peak memory: {peak_mib():.0f} MiB")
+    peak = overall_peak_mib()
+    print(f"  peak memory: {peak:.0f} MiB ({peak * 2**20 / max(synapses, 1):.0f} bytes per "
+          f"synapse); per stage above")
     if args.reports:
         from types import SimpleNamespace
 

@@ -16,7 +16,7 @@ from ..cells.egru import GATES
 from ..errors import NetworkError
 from ..network.validate import MAX_DELAY_STEPS
 from . import simulator
-from .bulk import bulk_connect
+from .bulk import bulk_connect, index_dtype
 from .egru_types import check_gate_target
 from .standardmodels import StaticSynapse
 
@@ -96,12 +96,12 @@ class Projection(common.Projection):
         built = bulk_connect(connector, self)
         if built is None:
             connector.connect(self)  # PyNN's path: one _convergent_connect per target
-            self._pre_idx = _cat(self._chunks["pre"], np.int64)
-            self._post_idx = _cat(self._chunks["post"], np.int64)
+            self._pre_idx = _cat(self._chunks["pre"], index_dtype(self.pre.size))
+            self._post_idx = _cat(self._chunks["post"], index_dtype(self.post.size))
             self._params = {name: _cat(self._chunks[name], float) for name in self._names}
         else:  # fresh arrays that nothing else refers to
-            self._pre_idx = built.pre.astype(np.int64, copy=False)
-            self._post_idx = built.post.astype(np.int64, copy=False)
+            self._pre_idx = built.pre.astype(index_dtype(self.pre.size), copy=False)
+            self._post_idx = built.post.astype(index_dtype(self.post.size), copy=False)
             self._params = {name: built.params[name].astype(float, copy=False)
                             for name in self._names}
         del self._chunks

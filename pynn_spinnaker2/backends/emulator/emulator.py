@@ -31,7 +31,7 @@ from .layout import draws_random, is_source_kernel, lay_out, load_groups, reset_
 from .plan import CurrentSources, Plan, payloads, plan_block
 from .probes import Recorder, close_samplers, open_samplers
 from .reload import write_changed_state
-from .synapses import load_synapses
+from .synapses import index_type, load_synapses
 from .synaptic_state import load_synaptic_state
 
 _NO_SPIKES = np.zeros(0, np.int64)
@@ -78,7 +78,12 @@ class Emulator:
         # Derived arrays the step loop reads (not part of the image).
         syn = self.syn
         self._slot_size = self.n_receptors * self.n_neurons
-        self.syn_ring_offset = syn.delay * self._slot_size + syn.slot
+        # Place of each synapse's input relative to the current slot: delay x slot size +
+        # slot, in the narrowest type that holds a ring position (memory per synapse).
+        ring_index = index_type(self.ring_slots * self._slot_size)
+        self.syn_ring_offset = syn.delay.astype(ring_index)
+        self.syn_ring_offset *= ring_index.type(self._slot_size)
+        self.syn_ring_offset += syn.slot
         self._max_delay = int(syn.delay.max()) if syn.delay.size else 0
         self._static_rows = self.synaptic.plastic is None and not self.synaptic.gates
         self._i_inj = np.zeros(self.n_neurons, np.float32)

@@ -127,21 +127,30 @@ def load_synapses(image: MachineImage, layout: Layout
         jump = first[nonempty]
         idx[starts[nonempty]] = np.r_[jump[0], np.diff(jump) - lengths[nonempty][:-1] + 1]
         np.cumsum(idx, out=idx)
-    target_core = np.repeat(d[pair], lengths)
-    slot = np.empty(total, np.int64)
-    delay = np.empty(total, np.int64)
+    # Per-synapse arrays in the narrowest integer type that holds their range: they are the
+    # emulator's host memory per synapse (see benchmarks/brunel.py's bytes per synapse).
+    target_core = np.repeat(d[pair].astype(index_type(len(cores)), copy=False), lengths)
+    slot = np.empty(total, index_type(layout.n_receptors * layout.n_neurons))
+    delay = np.empty(total, index_type(layout.ring_slots, unsigned=True))
     weight = np.empty(total, np.float32)
     dynamic = np.empty(total, bool)
+    offsets = layout.offsets.astype(slot.dtype)
     # Decoded in blocks small enough for their temporaries to be reused, not mapped anew.
     for a in range(0, total, LOAD_BLOCK):
         b = min(total, a + LOAD_BLOCK)
         syn = synapses[idx[a:b]]
         control = syn["control"]
         weight[a:b] = syn["weight"]
-        np.take(layout.offsets, target_core[a:b], out=slot[a:b])
-        slot[a:b] += control & 0xFFFF
-        slot[a:b] += ((control >> RECEPTOR_SHIFT) & 0x7).astype(np.int64) * layout.n_neurons
-        np.right_shift(control, DELAY_SHIFT, out=delay[a:b], dtype=np.int64)
+        np.take(offsets, target_core[a:b], out=slot[a:b])
+        slot[a:b] += (control & 0xFFFF).astype(slot.dtype)
+        receptor = ((control >> RECEPTOR_SHIFT) & 0x7).astype(slot.dtype)
+        receptor *= slot.dtype.type(layout.n_neurons)
+        slot[a:b] += receptor
+        steps = control >> DELAY_SHIFT
+        if steps.size and int(steps.max()) > np.iinfo(delay.dtype).max:
+            raise ImageError(f"synaptic delays up to {int(steps.max())} steps do not fit "
+                             f"input rings of {layout.ring_slots} slots")
+        delay[a:b] = steps
         dynamic[a:b] = (control >> DYNAMIC_SHIFT) & 1
     if total and (delay.min() < 1 or delay.max() >= layout.ring_slots):
         raise ImageError(f"synaptic delays {delay.min()}..{delay.max()} steps do not "
@@ -149,8 +158,20 @@ def load_synapses(image: MachineImage, layout: Layout
     counts = np.bincount(src_neuron, weights=lengths, minlength=layout.n_neurons)
     ptr = np.concatenate(([0], np.cumsum(counts.astype(np.int64))))
     # Each row is one source neuron's synapses on one target core, in neuron order.
-    fan_out = (src_neuron[nonempty], d[pair][nonempty], lengths[nonempty])
+    fan_out = (src_neuron[nonempty].astype(index_type(layout.n_neurons)),
+               d[pair][nonempty].astype(index_type(len(cores))),
+               lengths[nonempty].astype(index_type(int(lengths.max(initial=0)) + 1)))
     return Synapses(ptr, delay, slot, weight, target_core, dynamic, fan_out), idx, syn_base
+
+
+def index_type(n: int, unsigned: bool = False) -> np.dtype:
+    """The narrowest of 8 (unsigned only), 16, 32 and 64-bit integers that holds 0 .. n - 1
+    and sums of two such values (ring positions add a slot offset to a synapse's offset)."""
+    kinds = ((np.uint8, np.uint16, np.uint32) if unsigned else (np.int16, np.int32))
+    for kind in kinds:
+        if 2 * n <= np.iinfo(kind).max:
+            return np.dtype(kind)
+    return np.dtype(np.int64)
 
 
 def parallel(image: MachineImage, region: str, idx: np.ndarray, default: object
