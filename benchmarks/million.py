@@ -30,7 +30,7 @@ from stages import Clock, compile_stages, mapping_figures, overall_peak_mib  # n
 MODULE = 10_000
 
 
-def build(sim: object, n: int, seed: int = 1) -> None:
+def build(sim: object, n: int, seed: int = 1, rate: float = 10.0) -> None:
     """The ring of modules (see the module docstring)."""
     rng = sim.NumpyRNG(seed=seed)
     cell = sim.IF_curr_exp(tau_m=20.0, cm=0.25, tau_refrac=2.0, v_thresh=-50.0,
@@ -39,7 +39,7 @@ def build(sim: object, n: int, seed: int = 1) -> None:
     size = n // n_mod
     exc = [sim.Population(int(size * 0.8), cell, label=f"exc{m}") for m in range(n_mod)]
     inh = [sim.Population(size - int(size * 0.8), cell, label=f"inh{m}") for m in range(n_mod)]
-    drive = [sim.Population(size // 10, sim.SpikeSourcePoisson(rate=10.0), label=f"drive{m}")
+    drive = [sim.Population(size // 10, sim.SpikeSourcePoisson(rate=rate), label=f"drive{m}")
              for m in range(n_mod)]
 
     def fan_in(k: int) -> object:
@@ -64,6 +64,8 @@ def main() -> None:
     parser.add_argument("--boards", type=int, default=1, help="48-chip boards")
     parser.add_argument("--image", action="store_true", help="build the machine image too")
     parser.add_argument("--reports", default=None, help="write the mapping reports here")
+    parser.add_argument("--rate", type=float, default=10.0,
+                        help="rate of the Poisson drive (Hz); 10 Hz leaves the cells silent")
     parser.add_argument("--run", type=float, default=0.0,
                         help="load the emulator and simulate this many ms (implies --image)")
     args = parser.parse_args()
@@ -78,7 +80,7 @@ def main() -> None:
           f"{time.perf_counter() - start:.2f} s, not counted)")
     clock = Clock()
     clock("sim.setup", lambda: sim.setup(timestep=0.1, n_boards=args.boards))
-    clock("PyNN build (bulk connectors)", lambda: build(sim, args.n))
+    clock("PyNN build (bulk connectors)", lambda: build(sim, args.n, rate=args.rate))
     network = clock("Network from the PyNN objects", lambda: build_network(state))
     neurons = sum(p.size for p in network.populations)
     synapses = sum(len(p) for p in network.projections)
@@ -89,6 +91,11 @@ def main() -> None:
         emulator = stages["emulator"]
         steps = int(round(args.run / network.timestep))
         clock(f"run {args.run:g} ms ({steps} steps)", lambda: emulator.run(steps))
+        counts = emulator.counters
+        print(f"    {int(counts.packets_sent.sum())} packets sent, "
+              f"{int(counts.synaptic_events.sum())} synaptic events "
+              f"({counts.packets_sent.sum() / neurons / (args.run / 1000):.1f} Hz per neuron, "
+              f"the Poisson sources included)")
     wall, cpu = clock.total()
     end = ("the end of the run" if args.run else "the machine image" if args.image
            else "a checked mapping")
