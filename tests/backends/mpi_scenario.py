@@ -1,10 +1,11 @@
 """A PyNN script the MPI tests run on one process and under ``mpirun -n 2``.
 
-    python tests/backends/mpi_scenario.py SCENARIO OUT_DIR
+    python tests/backends/mpi_scenario.py OUT_DIR [SCENARIO ...]
 
-Every rank writes what it got (spikes and sampled values of every recorded cell, from
-``get_data()``; learnt weights; ``num_processes()`` and ``rank()``) to
-``OUT_DIR/rank<r>.npz``; rank 0 also writes the spikes with ``write_data``.
+For each scenario (default: all), every rank writes what it got (spikes, graded values and
+sampled values of every recorded cell, from ``get_data()``; the connections' weights;
+``num_processes()``, ``rank()``, how many cells ``get_data(gather=False)`` gave, and how
+often ``write_data`` wrote) to ``OUT_DIR/<scenario>.rank<r>.npz``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pyNN.spinnaker2 as sim
+from neo.io import PickleIO
 
 
 def brunel(delay_exc: float, delay_inh: float) -> list:
@@ -79,12 +81,53 @@ def sources() -> list:
     return [src, cells]
 
 
+def egru() -> list:
+    """Graded events: a graded source into two EGRU layers over several cores each."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(0.0, 1.0, (40, 10))
+    src = sim.Population(10, sim.GradedSourceArray.from_matrix(x), label="x")
+    layers = []
+    pre = src
+    for k, (n_in, n) in enumerate(((10, 40), (40, 20))):
+        w = rng.normal(0.0, 1.5 / np.sqrt(n_in), (n_in, 3 * n))
+        v = rng.normal(0.0, 1.5 / np.sqrt(n), (n, 3 * n))
+        layer = sim.egru_layer(pre, w, v, rng.normal(0.0, 0.3, 3 * n),
+                               rng.normal(0.0, 0.3, 3 * n), rng.uniform(0.05, 0.5, n),
+                               label=f"h{k}", max_per_core=8)
+        layer.population.record(["spikes", "c"])
+        layers.append(layer.population)
+        pre = layer.population
+    return layers
+
+
+def unseeded() -> list:
+    """Connections drawn with a seed that differs by rank: refused before the run."""
+    a = sim.Population(10, sim.SpikeSourcePoisson(rate=5.0), label="a")
+    b = sim.Population(10, sim.IF_curr_exp(), label="b")
+    sim.Projection(a, b, sim.FixedProbabilityConnector(0.5, rng=sim.NumpyRNG(seed=1 + sim.rank())))
+    return [a, b]
+
+
 SCENARIOS = {
     "brunel_dt": lambda: brunel(0.1, 0.1),  # smallest delay one step: a window per step
     "brunel_delay": lambda: brunel(1.5, 0.8),  # windows of 8 steps
     "stdp": stdp,
     "sources": sources,
+    "egru": egru,
+    "unseeded": unseeded,
 }
+#: What runs without scenario names.
+DEFAULT = ("brunel_dt", "brunel_delay", "stdp", "sources", "egru")
+
+
+class CountingIO(PickleIO):
+    """Neo's pickle IO, counting the blocks this process writes."""
+
+    written = 0
+
+    def write_block(self, block: object, **kwargs: object) -> None:
+        CountingIO.written += 1
+        super().write_block(block, **kwargs)
 
 
 def main(scenario: str, out: Path) -> None:
@@ -100,15 +143,20 @@ def main(scenario: str, out: Path) -> None:
         seg = block.segments[0]
         result[f"{pop.label}.n_trains"] = len(seg.spiketrains)
         for st in seg.spiketrains:
-            result[f"{pop.label}.spikes.{st.annotations['source_index']}"] = st.magnitude
+            key = f"{pop.label}.spikes.{st.annotations['source_index']}"
+            result[key] = st.magnitude
+            if "value" in st.array_annotations:
+                result[key + ".value"] = np.asarray(st.array_annotations["value"])
         for sig in seg.analogsignals:
             result[f"{pop.label}.{sig.name}"] = sig.magnitude
     for k, prj in enumerate(_projections()):
         result[f"weights.{k}"] = np.asarray(prj.get("weight", format="array"), float)
     local = populations[-1].get_data(gather=False).segments[0].spiketrains
     result["local_trains"] = len(local)
-    np.savez(out / f"rank{sim.rank()}.npz", **result)
-    populations[-1].write_data(str(out / "spikes.pkl"), "spikes")
+    CountingIO.written = 0
+    populations[-1].write_data(CountingIO(str(out / f"{scenario}.pkl")), "spikes")
+    result["written"] = CountingIO.written
+    np.savez(out / f"{scenario}.rank{sim.rank()}.npz", **result)
     sim.end()
 
 
@@ -119,4 +167,5 @@ def _projections() -> list:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]))
+    for name in sys.argv[2:] or DEFAULT:
+        main(name, Path(sys.argv[1]))
