@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from stages import Clock, compile_stages, mapping_figures, peak_mib  # noqa: E402
 
 
-def build(sim: object, n: int, p: float, seed: int = 1) -> None:
-    """Brunel (2000), model A, with PyNN's standard cells."""
+def build(sim: object, n: int, p: float, seed: int = 1) -> tuple:
+    """Brunel (2000), model A, with PyNN's standard cells; returns the excitatory,
+    inhibitory and Poisson populations."""
     n_exc, n_inh = int(0.8 * n), n - int(0.8 * n)
     cell = sim.IF_curr_exp(tau_m=20.0, cm=0.25, tau_refrac=2.0, v_thresh=-50.0,
                            v_reset=-65.0, v_rest=-65.0, tau_syn_E=0.5, tau_syn_I=0.5)
@@ -49,6 +50,7 @@ def build(sim: object, n: int, p: float, seed: int = 1) -> None:
     sim.Projection(noise[n_exc:], inh, sim.OneToOneConnector(),
                    sim.StaticSynapse(weight=2.0, delay=1.0))
     exc.record("spikes")
+    return exc, inh, noise
 
 
 def peer(backend: str, n: int, p: float) -> dict:

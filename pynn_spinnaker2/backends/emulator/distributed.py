@@ -136,7 +136,7 @@ class SpikeExchange:
                 np.concatenate(values) if any(graded) else None,
                 np.asarray(graded, bool))
         start = time.perf_counter()
-        parts = self.comm.allgather(mine)
+        parts = allgather(self.comm, mine)
         self.stats.seconds += time.perf_counter() - start
         self.stats.windows += 1
         self.stats.sent += int(mine[0].sum())
@@ -152,6 +152,38 @@ class SpikeExchange:
                     step_values.append(rank_values[a:b] if rank_graded[k] else None)
             self.send(step_fired, step_values, now)
         self.steps = []
+
+
+Part = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]
+
+
+def allgather(comm: object, mine: Part) -> list[Part]:
+    """Every rank's (spikes per step, neurons, payloads or None, graded per step) of a
+    window, in rank order. Through MPI's buffer collectives where ``comm`` has them (two or
+    three calls of raw arrays, no pickling), else its ``allgather``."""
+    if not hasattr(comm, "Allgatherv"):
+        return comm.allgather(mine)
+    counts, neurons, values, graded = mine
+    ints = np.concatenate((counts, graded.astype(np.int64), neurons.astype(np.int64)))
+    sizes = np.empty((comm.Get_size(), 2), np.int64)
+    comm.Allgather(np.array([ints.size, -1 if values is None else values.size], np.int64),
+                   sizes)
+    every = np.empty(int(sizes[:, 0].sum()), np.int64)
+    comm.Allgatherv(ints, [every, sizes[:, 0]])
+    has_values = sizes[:, 1] >= 0
+    if has_values.any():
+        value_sizes = np.maximum(sizes[:, 1], 0)
+        all_values = np.empty(int(value_sizes.sum()), np.float32)
+        comm.Allgatherv(np.zeros(0, np.float32) if values is None else values,
+                        [all_values, value_sizes])
+        value_parts = np.split(all_values, np.cumsum(value_sizes)[:-1])
+    steps = counts.size
+    parts = []
+    for r, chunk in enumerate(np.split(every, np.cumsum(sizes[:, 0])[:-1])):
+        parts.append((chunk[:steps], chunk[2 * steps:],
+                      value_parts[r] if has_values[r] else None,
+                      chunk[steps:2 * steps].astype(bool)))
+    return parts
 
 
 class DistributedEmulator(Emulator):
