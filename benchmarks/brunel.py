@@ -30,16 +30,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 from stages import Clock, compile_stages, mapping_figures, peak_mib  # noqa: E402
 
 
-def build(sim: object, n: int, p: float, seed: int = 1) -> tuple:
-    """Brunel (2000), model A, with PyNN's standard cells; returns the excitatory,
-    inhibitory and Poisson populations."""
+def build(sim: object, n: int, p: float, seed: int = 1, rate: float = 20.0) -> tuple:
+    """Brunel (2000), model A, with PyNN's standard cells, each cell driven by one Poisson
+    source of ``rate`` Hz; returns the excitatory, inhibitory and Poisson populations."""
     n_exc, n_inh = int(0.8 * n), n - int(0.8 * n)
     cell = sim.IF_curr_exp(tau_m=20.0, cm=0.25, tau_refrac=2.0, v_thresh=-50.0,
                            v_reset=-65.0, v_rest=-65.0, tau_syn_E=0.5, tau_syn_I=0.5)
     rng = sim.NumpyRNG(seed=seed)
     exc = sim.Population(n_exc, cell, label="exc")
     inh = sim.Population(n_inh, cell, label="inh")
-    noise = sim.Population(n, sim.SpikeSourcePoisson(rate=20.0), label="noise")
+    noise = sim.Population(n, sim.SpikeSourcePoisson(rate=rate), label="noise")
     conn = sim.FixedProbabilityConnector(p, rng=rng)
     for pre, w, rec in ((exc, 0.1, "excitatory"), (inh, -0.5, "inhibitory")):
         for post in (exc, inh):

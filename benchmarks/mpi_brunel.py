@@ -31,14 +31,14 @@ from stages import peak_mib  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def worker(backend: str, n: int, p: float, t: float, threads: int) -> dict:
+def worker(backend: str, n: int, p: float, t: float, threads: int, rate: float) -> dict:
     """Build and run in this process (one rank of ours, or NEST); the result as a dict,
     on rank 0 (None elsewhere)."""
     sim = __import__(f"pyNN.{backend}", fromlist=["setup"])
     start = time.perf_counter()
     extra = {"threads": threads} if backend == "nest" else {}
     sim.setup(timestep=0.1, **extra)
-    exc, _, _ = build(sim, n, p)
+    exc, _, _ = build(sim, n, p, rate=rate)
     sim.run(0.1)  # compiles (ours) or prepares the connections (NEST)
     built = time.perf_counter()
     sim.run(t)
@@ -112,6 +112,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--p", type=float, default=0.1)
     parser.add_argument("--t", type=float, default=1000.0, help="ms simulated")
+    parser.add_argument("--rate", type=float, default=20.0,
+                        help="Hz of each cell's Poisson drive (20: brunel.py's network)")
     parser.add_argument("--ranks", default="1,2", help="our configurations (comma list)")
     parser.add_argument("--nest-threads", default="1,2",
                         help="NEST configurations (comma list, or none)")
@@ -119,15 +121,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        result = worker(args.worker, args.n, args.p, args.t, args.threads)
+        result = worker(args.worker, args.n, args.p, args.t, args.threads, args.rate)
         if result is not None:
             print(json.dumps(result), flush=True)
         return
     mpirun = str(Path(sys.executable).parent / "mpirun")
-    print(f"Brunel network, {args.n} neurons, p = {args.p}, {args.t:g} ms at dt 0.1 ms; "
+    print(f"Brunel network, {args.n} neurons, p = {args.p}, Poisson drive {args.rate:g} Hz, "
+          f"{args.t:g} ms at dt 0.1 ms; "
           f"each configuration in its own processes, one after the other (shared machine: "
           f"wall times vary with the load)")
-    common = [__file__, "--n", str(args.n), "--p", str(args.p), "--t", str(args.t)]
+    common = [__file__, "--n", str(args.n), "--p", str(args.p), "--t", str(args.t),
+              "--rate", str(args.rate)]
     results = []
     for ranks in [int(r) for r in args.ranks.split(",") if r]:
         prefix = [sys.executable] if ranks == 1 else [mpirun, "-n", str(ranks), sys.executable]
