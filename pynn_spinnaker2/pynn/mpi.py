@@ -56,7 +56,26 @@ def world() -> object | None:
             f"not installed; install it (pip install mpi4py mpich, or the extra "
             f"pynn_spinnaker2[mpi]) or run without mpirun") from err
     comm = MPI.COMM_WORLD
-    return comm if comm.Get_size() > 1 else None
+    if comm.Get_size() <= 1:
+        return None
+    _abort_on_uncaught(comm)
+    return comm
+
+
+def _abort_on_uncaught(comm: object) -> None:
+    """An exception that ends one rank ends them all: the others would wait forever in the
+    next spike exchange."""
+    hook = sys.excepthook
+    if getattr(hook, "_aborts_mpi", False):
+        return
+
+    def abort(*exc_info: object) -> None:
+        hook(*exc_info)
+        sys.stderr.flush()
+        comm.Abort(1)
+
+    abort._aborts_mpi = True
+    sys.excepthook = abort
 
 
 def digest(value: object) -> str:

@@ -75,7 +75,7 @@ def compile_state(state: object) -> None:
     state.compiled = Loaded(compiled, emulator,
                             weight_index=weight_index(state, compiled.image))
     state.dirty = False
-    if state.reports:
+    if state.reports and state.mpi_rank == 0:  # the same on every rank: one writer
         from ..reports import write_reports
 
         write_reports(state.compiled, state.reports)

@@ -126,7 +126,7 @@ class State(common.control.BaseState):
         for prj in self.projections:
             if prj._plastic:
                 prj._weights_stale = True
-        if self.reports and n_steps > 0:
+        if self.reports and n_steps > 0 and self.mpi_rank == 0:  # one writer per folder
             # The run's cost next to the mapping reports.
             write_run_cost(emulator, self.reports, self.machine.clock_hz)
 
