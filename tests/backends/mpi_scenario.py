@@ -135,12 +135,16 @@ def main(scenario: str, out: Path) -> None:
                                                   "SpikeSourcePoisson": 64,
                                                   "SpikeSourceArray": 16})
     populations = SCENARIOS[scenario]()
+    if scenario == "brunel_dt":  # a run, then reset(): the recordings start a new segment
+        sim.run(13.0)
+        sim.reset()
     sim.run(30.0)
     sim.run(20.0)  # two runs: the window continues across them
     result = {"num_processes": sim.num_processes(), "rank": sim.rank()}
     for pop in populations:
         block = pop.get_data()
-        seg = block.segments[0]
+        result[f"{pop.label}.n_segments"] = len(block.segments)
+        seg = block.segments[-1]
         result[f"{pop.label}.n_trains"] = len(seg.spiketrains)
         for st in seg.spiketrains:
             key = f"{pop.label}.spikes.{st.annotations['source_index']}"
