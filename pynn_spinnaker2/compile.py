@@ -90,7 +90,8 @@ def compile_network(network: Network, *, through_xml: bool = True,
     return Compiled(checked, mapping, image, timings)
 
 
-def load(image: MachineImage, running: Emulator | None = None) -> Emulator:
+def load(image: MachineImage, running: Emulator | None = None, comm: object = None
+         ) -> Emulator:
     """The emulator that runs ``image``.
 
     Parameters
@@ -101,6 +102,10 @@ def load(image: MachineImage, running: Emulator | None = None) -> Emulator:
         The emulator running the previous image, if any. When the new image places the same
         cores, it is reloaded into it (keeping its state, time and random streams); before
         its first step a new emulator is made.
+    comm
+        An MPI communicator (mpi4py) of several processes, each loading the same image: the
+        emulator steps this process's share of the cores and exchanges spikes with the
+        others (:mod:`pynn_spinnaker2.backends.emulator.distributed`). None: one process.
 
     Raises
     ------
@@ -124,6 +129,10 @@ def load(image: MachineImage, running: Emulator | None = None) -> Emulator:
             "population, a new neurons-per-core limit, or new recordings of a spike source); "
             "the cores cannot be re-laid-out in mid-run: call sim.reset() first, or create "
             "everything before the first run")
+    if comm is not None and comm.Get_size() > 1:
+        from .backends.emulator.distributed import DistributedEmulator
+
+        return DistributedEmulator(image, comm)
     return Emulator(image)
 
 

@@ -116,6 +116,16 @@ class Projection(common.Projection):
         simulator.state.projections.append(self)
         simulator.state.dirty = True
 
+    def get(self, attribute_names: object, format: str, gather: bool | str = True,
+            with_address: bool = True, multiple_synapses: str = "sum") -> object:
+        """Synaptic attributes (PyNN's ``Projection.get``). Every MPI rank builds the whole
+        network, so each holds every connection and ``gather`` has nothing to add."""
+        return super().get(attribute_names, format, False, with_address, multiple_synapses)
+
+    def size(self, gather: bool = True) -> int:
+        """Number of connections (on every rank, all of them)."""
+        return len(self)
+
     def _sync_weights(self) -> None:
         """Read the learnt weights back from the machine, if it ran since the last read."""
         if not self._weights_stale:

@@ -36,6 +36,7 @@ class State(common.control.BaseState):
         common.control.BaseState.__init__(self)
         self.mpi_rank = 0
         self.num_processes = 1
+        self.comm = None  # MPI's COMM_WORLD when run as one of several processes
         self.dt = 0.1
         self.min_delay = 0.1
         self.min_delay_auto = True
@@ -116,14 +117,16 @@ class State(common.control.BaseState):
         emulator = self.compiled.emulator
         n_steps = int(round(tstop / self.dt)) - emulator.step
         if n_steps > 0:
-            emulator.run(n_steps, progress=_progress_bar if self.progress else None)
+            # Every rank steps in the same chunks (the exchange follows them); rank 0 draws.
+            bar = _progress_bar if self.mpi_rank == 0 else _quiet
+            emulator.run(n_steps, progress=bar if self.progress else None)
         self.t = emulator.step * self.dt
         self.running = True
         self.compiled.recordings = None
         for prj in self.projections:
             if prj._plastic:
                 prj._weights_stale = True
-        if self.reports and n_steps > 0:
+        if self.reports and n_steps > 0 and self.mpi_rank == 0:  # one writer per folder
             # The run's cost next to the mapping reports.
             write_run_cost(emulator, self.reports, self.machine.clock_hz)
 
@@ -142,6 +145,10 @@ def _finite(value: object) -> bool:
         return math.isfinite(float(value))  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
         return False
+
+
+def _quiet(done: int, total: int) -> None:
+    """The progress bar of the ranks other than 0: none."""
 
 
 def _progress_bar(done: int, total: int) -> None:

@@ -117,8 +117,14 @@ NOT_FOR_THIS_BACKEND: dict[str, str] = {
     "nineml_brunel.py": "NineML models (needs the nineml package and NEURON)",
     "nineml_neuron.py": "NineML models (needs the nineml package)",
     "nrn_artificial_cell.py": "imports pyNN.neuron: NEURON's artificial cells",
-    "distrib_example.py": "MPI-distributed run (needs mpi4py and mpirun)",
     "simpleRandomNetwork_csa.py": "needs the csa package (Connection Set Algebra)",
+}
+
+
+#: Examples run under ``mpirun -n 2`` -> what each rank prints.
+MPI_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "distrib_example.py": ("This is node 0 (1 of 2)", "This is node 1 (2 of 2)",
+                           "gathered (3, again):"),
 }
 
 
@@ -162,7 +168,7 @@ def _check_output(path: Path) -> None:
 def test_every_example_is_listed() -> None:
     """A new example in the sdist must be classified (and documented)."""
     shipped = {p.name for p in EXAMPLES.glob("*.py")}
-    listed = set(SUPPORTED) | set(UNSUPPORTED) | set(NOT_FOR_THIS_BACKEND)
+    listed = set(SUPPORTED) | set(UNSUPPORTED) | set(NOT_FOR_THIS_BACKEND) | set(MPI_EXAMPLES)
     assert shipped == listed, (shipped - listed, listed - shipped)
     doc = DOC.read_text()
     for name in listed:
@@ -190,3 +196,14 @@ def test_unsupported_example_stops_with_a_clear_error(name: str, tmp_path: Path)
     proc = _run(name, (), tmp_path, 120.0)
     assert proc.returncode != 0
     assert "NotImplementedError: " + UNSUPPORTED[name] in proc.stderr, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name", sorted(MPI_EXAMPLES))
+def test_mpi_example_runs_unmodified_on_two_processes(name: str, tmp_path: Path,
+                                                      mpirun: list[str]) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.run([*mpirun, str(EXAMPLES / name), "spinnaker2"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for text in MPI_EXAMPLES[name]:
+        assert text in proc.stdout, proc.stdout[-2000:]

@@ -27,11 +27,20 @@ from ...image.machine_image import MachineImage
 from ..raw import ActivityRecorder, CoreRecording
 from .counters import Counters, WorkCounter
 from .kernels import NEURON_KERNELS
-from .layout import draws_random, is_source_kernel, lay_out, load_groups, reset_groups, structure
+from .layout import (
+    Group,
+    Layout,
+    draws_random,
+    is_source_kernel,
+    lay_out,
+    load_groups,
+    reset_groups,
+    structure,
+)
 from .plan import CurrentSources, Plan, payloads, plan_block
 from .probes import Recorder, close_samplers, open_samplers
 from .reload import write_changed_state
-from .synapses import index_type, load_synapses
+from .synapses import Synapses, index_type, load_synapses
 from .synaptic_state import load_synaptic_state
 
 _NO_SPIKES = np.zeros(0, np.int64)
@@ -53,9 +62,13 @@ class Emulator:
         The image to execute.
     """
 
+    #: Set by a distributed run (:mod:`.distributed`): takes each step's spikes of this
+    #: process and sends the spikes of all processes at the end of each window.
+    exchange = None
+
     def __init__(self, image: MachineImage) -> None:
         self.image = image
-        layout = self.layout = lay_out(image)
+        layout = self.layout = self._lay_out(image)
         self.groups, self.offsets, self.n_neurons = layout.groups, layout.offsets, layout.n_neurons
         self.core_of, self.ring_slots = layout.core_of, layout.ring_slots
         self.n_receptors = layout.n_receptors
@@ -69,6 +82,7 @@ class Emulator:
         self.image, self.dt = image, image.timestep
         load_groups(image, self.layout)
         self.syn, idx, base = load_synapses(image, self.layout)
+        self.syn, idx = self._delivered(self.syn, idx)
         self.synaptic = load_synaptic_state(image, self.layout, self.syn, idx, base,
                                             self.synaptic)
         del idx, base  # a word per synapse: not kept
@@ -91,6 +105,20 @@ class Emulator:
         width = sum(g.hi - g.lo for g in self.groups if draws_random(g.kernel))
         width += self.currents.n + self.currents.targets.size
         self._block_steps = int(np.clip((1 << 20) // max(width, 1), 16, 4096))
+
+    def _lay_out(self, image: MachineImage) -> Layout:
+        """The kernel groups of ``image`` (a distributed run splits them by process)."""
+        return lay_out(image)
+
+    def _delivered(self, syn: Synapses, idx: np.ndarray) -> tuple[Synapses, np.ndarray]:
+        """The synapses this process delivers into, and their ``idx`` (all of them; a
+        distributed run keeps those of its own target cores)."""
+        return syn, idx
+
+    def _updates(self, group: Group) -> bool:
+        """Whether this process steps the neurons of ``group`` (all; a distributed run
+        steps those of its own cores)."""
+        return True
 
     syn_ptr = _decoded("ptr")
     syn_delay = _decoded("delay")
@@ -238,7 +266,8 @@ class Emulator:
         currents = self.currents.n > 0
         self._kernels = [(j, NEURON_KERNELS[g.kernel], g.params, g.state,
                           self._i_inj[g.lo:g.hi] if currents else None, g.lo)
-                         for j, g in enumerate(self.groups) if not is_source_kernel(g.kernel)]
+                         for j, g in enumerate(self.groups)
+                         if not is_source_kernel(g.kernel) and self._updates(g)]
         self._source_groups = [g for g in self.groups if is_source_kernel(g.kernel)]
         self._probe_list = self.recorder.bind(self.groups)
 
@@ -260,6 +289,9 @@ class Emulator:
         ptr, source_neurons, source_values, graded_steps, currents = plan
         slot_views, n_slots, kernels = self._slot_views, self.ring_slots, self._kernels
         plastic, deliver = self.synaptic.plastic, self._deliver
+        exchange = self.exchange
+        if exchange is not None:  # the exchange sends (and learns) at its window's end
+            plastic = None
         work = self.work
         sent, sent_steps, sent_values = work.sent, work.sent_steps, work.sent_values
         i_inj = self._i_inj
@@ -279,6 +311,7 @@ class Emulator:
                         values.append(source_values[a:b])
                     else:
                         values.append(None)
+            planned = len(fired)
             if currents is not None:
                 i_inj[targets] = currents[k]
             for j, kernel, params, state, group_i_inj, offset in kernels:  # neurons update
@@ -297,6 +330,9 @@ class Emulator:
             if now <= self._dirty_until:  # else no packet has been written into this slot
                 inputs.fill(0.0)  # the step's inputs are used up
             self.step = now
+            if exchange is not None:
+                exchange.keep(now, fired, values, planned)
+                fired = []
             spikes = (_NO_SPIKES if not fired else fired[0] if len(fired) == 1
                       else np.concatenate(fired))
             if plastic is not None:
