@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     izhikevich,
     lif_alpha,
     lif_cond_exp,
+    lif_cond_exp_gsfa_grr,
     lif_curr_delta,
     lif_curr_exp,
     nir_cuba,

@@ -50,6 +50,10 @@ EIF_cond_alpha_isfa_ista = _standard(cells.EIF_cond_alpha_isfa_ista, """
     On SpiNNaker 2: one RK4 step of (V, w) per time step in float32, NEST's
     ``aeif_cond_alpha`` equations (see :mod:`pynn_spinnaker2.cells.adexp`).
     """)
+IF_cond_exp_gsfa_grr = _standard(cells.IF_cond_exp_gsfa_grr, """
+    On SpiNNaker 2: NEST's ``iaf_cond_exp_sfa_rr`` equations, integrated exactly for the
+    step's mean conductances in float32 (see :mod:`pynn_spinnaker2.cells.lif_cond_exp_gsfa_grr`).
+    """)
 SpikeSourceArray = _standard(cells.SpikeSourceArray)
 SpikeSourcePoisson = _standard(cells.SpikeSourcePoisson)
 SpikeSourceGamma = _standard(cells.SpikeSourceGamma, """
@@ -128,7 +132,6 @@ def _unsupported_cell(base: type) -> type:
                           f"cell types are {', '.join(SUPPORTED_CELLS)}")
 
 
-IF_cond_exp_gsfa_grr = _unsupported_cell(cells.IF_cond_exp_gsfa_grr)
 HH_cond_exp = _unsupported_cell(cells.HH_cond_exp)
 GIF_cond_exp = _unsupported_cell(cells.GIF_cond_exp)
 SpikeSourceInhGamma = _unsupported_cell(cells.SpikeSourceInhGamma)
