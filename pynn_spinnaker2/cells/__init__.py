@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     adexp,
     egru,
     graded_source,
+    hh_cond_exp,
     izhikevich,
     lif_alpha,
     lif_cond_exp,

@@ -54,6 +54,11 @@ IF_cond_exp_gsfa_grr = _standard(cells.IF_cond_exp_gsfa_grr, """
     On SpiNNaker 2: NEST's ``iaf_cond_exp_sfa_rr`` equations, integrated exactly for the
     step's mean conductances in float32 (see :mod:`pynn_spinnaker2.cells.lif_cond_exp_gsfa_grr`).
     """)
+HH_cond_exp = _standard(cells.HH_cond_exp, """
+    On SpiNNaker 2: NEST's ``hh_cond_exp_traub`` equations, RK4 substeps of at most 0.01 ms
+    in float32, spikes past the peak above v_offset + 30 mV and none for 2 ms after one
+    (NEST's default ``t_ref``; see :mod:`pynn_spinnaker2.cells.hh_cond_exp`).
+    """)
 SpikeSourceArray = _standard(cells.SpikeSourceArray)
 SpikeSourcePoisson = _standard(cells.SpikeSourcePoisson)
 SpikeSourceGamma = _standard(cells.SpikeSourceGamma, """
@@ -132,7 +137,6 @@ def _unsupported_cell(base: type) -> type:
                           f"cell types are {', '.join(SUPPORTED_CELLS)}")
 
 
-HH_cond_exp = _unsupported_cell(cells.HH_cond_exp)
 GIF_cond_exp = _unsupported_cell(cells.GIF_cond_exp)
 SpikeSourceInhGamma = _unsupported_cell(cells.SpikeSourceInhGamma)
 
