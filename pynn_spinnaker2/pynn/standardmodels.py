@@ -138,6 +138,7 @@ def _unsupported_cell(base: type) -> type:
 
 
 GIF_cond_exp = _unsupported_cell(cells.GIF_cond_exp)
+IF_facets_hardware1 = _unsupported_cell(cells.IF_facets_hardware1)
 SpikeSourceInhGamma = _unsupported_cell(cells.SpikeSourceInhGamma)
 
 
