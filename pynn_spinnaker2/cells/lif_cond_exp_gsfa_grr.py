@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import NetworkError
 from ._lif_kernels import drive, refractory_and_threshold
 from .base import CellType, KernelOps, f32, pynn_defaults, refractory_steps, structured
 from .registry import register
@@ -49,6 +50,19 @@ STATE_DTYPE = np.dtype([("v", "<f4"), ("gsyn_exc", "<f4"), ("gsyn_inh", "<f4"),
 
 #: nS -> uS: g_s and g_r are kept in nS (PyNN's unit for them), the others in uS.
 _NS = {"gsyn_exc": 1.0, "gsyn_inh": 1.0, "g_s": 1e-3, "g_r": 1e-3}
+
+
+def check(pop: object) -> None:
+    """The adaptation time constants must be positive (NEST refuses others too); a zero
+    one would divide by zero in the step's decay factors."""
+    for name in ("tau_sfa", "tau_rr"):
+        values = np.broadcast_to(pop.params.get(name, DEFAULTS[name]), (pop.size,))
+        bad = np.flatnonzero(~(np.asarray(values) > 0))
+        if bad.size:
+            raise NetworkError(
+                f"population {pop.label!r} ({pop.model}): {name} must be > 0 ms, neuron "
+                f"{int(bad[0])} has {float(values[bad[0]]):g} ({bad.size} neurons in all); "
+                f"set a positive time constant (a large one for no adaptation)")
 
 
 def build_params(p: dict[str, np.ndarray], dt: float) -> np.ndarray:
@@ -153,4 +167,5 @@ MODEL = register(CellType(
     param_dtype=PARAM_DTYPE, state_dtype=STATE_DTYPE, build_params=build_params,
     build_state=build_state, reference_step=reference_step, weight_units="uS",
     conductance_based=True, kernel_step=lif_cond_exp_gsfa_grr, ops=LIF_COND_EXP_GSFA_GRR_OPS,
+    extra={"check": check},
 ))

@@ -67,6 +67,18 @@ def test_adaptation_jumps_and_decays(sim) -> None:
     assert g_s[k + 10] == pytest.approx(20.0 * np.exp(-1.0 / 80.0), rel=1e-5)
 
 
+@pytest.mark.parametrize("name", ["tau_sfa", "tau_rr"])
+def test_non_positive_adaptation_time_constant_is_refused(sim, name: str) -> None:
+    from pynn_spinnaker2.errors import NetworkError
+
+    cells = sim.Population(3, sim.IF_cond_exp_gsfa_grr(**{name: [10.0, 0.0, -1.0]}),
+                           label="adapting")
+    cells.record("v")
+    with pytest.raises(NetworkError, match=rf"population 'adapting' \(IF_cond_exp_gsfa_grr\): "
+                                           rf"{name} must be > 0 ms, neuron 1 has 0 \(2 neurons"):
+        sim.run(1.0)
+
+
 @pytest.fixture
 def nest_gsfa(monkeypatch):
     """pyNN.nest 0.13's IF_cond_exp_gsfa_grr maps its state as g_rr/g_sfa while PyNN names
