@@ -9,6 +9,7 @@ complete once it is imported; :func:`register` adds a type.
 from . import (  # noqa: F401
     adexp,
     egru,
+    gif_cond_exp,
     graded_source,
     hh_cond_exp,
     izhikevich,

@@ -56,6 +56,9 @@ SUPPORTED: dict[str, Example] = {
         "Results/*/multiquantal_synapses_depressing, n=5_spinnaker2_*.pkl",
         "Results/*/multiquantal_synapses_facilitating, n=1_spinnaker2_*.pkl",
         "Results/multiquantal_synapses_spinnaker2.png")),
+    "gif_neuron.py": Example(("--plot-figure",), (
+        "Results/*/gif_neuron_spinnaker2_np1_*.pkl", "Results/*/gif_neuron_spinnaker2_np1_*.png"),
+        ("delta_v",)),
     "connections.py": Example(("--plot-figure", "connections"),
                               ("connections_FixedProbabilityConnector.png",
                                "connections_FromFileConnector.png",
@@ -110,7 +113,6 @@ SUPPORTED: dict[str, Example] = {
 
 #: Examples the chip model does not run -> the error they must stop with.
 UNSUPPORTED: dict[str, str] = {
-    "gif_neuron.py": "GIF_cond_exp is not supported by pyNN.spinnaker2",
     "monolith_vs_composed.py": "LIF: composed cell types",
     "multi_synapse.py": "AdExp: composed cell types",
 }

@@ -75,7 +75,7 @@ def test_standard_models_cover_nests() -> None:
     NotImplementedError naming the supported types."""
     import pyNN.spinnaker2 as sim
 
-    refused = {"GIF_cond_exp", "IF_facets_hardware1"}
+    refused = {"IF_facets_hardware1"}
     ours = set(sim.list_standard_models())
     for name in nest_sim.list_standard_models():
         if name in refused:
