@@ -40,6 +40,11 @@ class Example:
 
 
 SUPPORTED: dict[str, Example] = {
+    "HH_cond_exp2.py": Example((), ("Results/HH_cond_exp2_spinnaker2.pkl",),
+                               folders=("Results",)),
+    "cell_type_demonstration.py": Example(("--plot-figure",), (
+        "Results/*/cell_type_demonstration_spinnaker2_*.pkl",
+        "Results/*/cell_type_demonstration_spinnaker2_*.png")),
     "Izhikevich.py": Example(("--plot-figure",), ("Results/*/Izhikevich_spinnaker2_*.pkl",
                                                   "Results/*/Izhikevich_spinnaker2_*.png")),
     "StepCurrentSource.py": Example((), ("Results/*/StepCurrentSource_spinnaker2_*.pkl",)),
@@ -51,6 +56,9 @@ SUPPORTED: dict[str, Example] = {
         "Results/*/multiquantal_synapses_depressing, n=5_spinnaker2_*.pkl",
         "Results/*/multiquantal_synapses_facilitating, n=1_spinnaker2_*.pkl",
         "Results/multiquantal_synapses_spinnaker2.png")),
+    "gif_neuron.py": Example(("--plot-figure",), (
+        "Results/*/gif_neuron_spinnaker2_np1_*.pkl", "Results/*/gif_neuron_spinnaker2_np1_*.png"),
+        ("delta_v",)),
     "connections.py": Example(("--plot-figure", "connections"),
                               ("connections_FixedProbabilityConnector.png",
                                "connections_FromFileConnector.png",
@@ -105,9 +113,6 @@ SUPPORTED: dict[str, Example] = {
 
 #: Examples the chip model does not run -> the error they must stop with.
 UNSUPPORTED: dict[str, str] = {
-    "HH_cond_exp2.py": "HH_cond_exp is not supported by pyNN.spinnaker2; supported cell types",
-    "cell_type_demonstration.py": "HH_cond_exp is not supported by pyNN.spinnaker2",
-    "gif_neuron.py": "GIF_cond_exp is not supported by pyNN.spinnaker2",
     "monolith_vs_composed.py": "LIF: composed cell types",
     "multi_synapse.py": "AdExp: composed cell types",
 }
