@@ -31,18 +31,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from stages import Clock, compile_stages, mapping_figures, peak_mib  # noqa: E402
+from stages import (  # noqa: E402
+    Clock,
+    compile_stages,
+    mapping_figures,
+    overall_peak_mib,
+    peak_mib,
+)
 
 
-def build(sim: object, n: int, p: float, seed: int = 1) -> None:
-    """Brunel (2000), model A, with PyNN's standard cells."""
+def build(sim: object, n: int, p: float, seed: int = 1, rate: float = 20.0) -> tuple:
+    """Brunel (2000), model A, with PyNN's standard cells, each cell driven by one Poisson
+    source of ``rate`` Hz; returns the excitatory, inhibitory and Poisson populations."""
     n_exc, n_inh = int(0.8 * n), n - int(0.8 * n)
     cell = sim.IF_curr_exp(tau_m=20.0, cm=0.25, tau_refrac=2.0, v_thresh=-50.0,
                            v_reset=-65.0, v_rest=-65.0, tau_syn_E=0.5, tau_syn_I=0.5)
     rng = sim.NumpyRNG(seed=seed)
     exc = sim.Population(n_exc, cell, label="exc")
     inh = sim.Population(n_inh, cell, label="inh")
-    noise = sim.Population(n, sim.SpikeSourcePoisson(rate=20.0), label="noise")
+    noise = sim.Population(n, sim.SpikeSourcePoisson(rate=rate), label="noise")
     conn = sim.FixedProbabilityConnector(p, rng=rng)
     for pre, w, rec in ((exc, 0.1, "excitatory"), (inh, -0.5, "inhibitory")):
         for post in (exc, inh):
@@ -53,6 +60,7 @@ def build(sim: object, n: int, p: float, seed: int = 1) -> None:
     sim.Projection(noise[n_exc:], inh, sim.OneToOneConnector(),
                    sim.StaticSynapse(weight=2.0, delay=1.0))
     exc.record("spikes")
+    return exc, inh, noise
 
 
 def peer(backend: str, n: int, p: float, run: float = 0.0) -> dict:
@@ -121,7 +129,9 @@ def main() -> None:
         print(f"  of which to the machine image (what a board would be loaded with): "
               f"{image_wall:.2f} s wall, {image_cpu:.2f} s cpu")
     print(mapping_figures(mapping))
-    print(f"  peak memory: {peak_mib():.0f} MiB")
+    peak = overall_peak_mib()
+    print(f"  peak memory: {peak:.0f} MiB ({peak * 2**20 / max(synapses, 1):.0f} bytes per "
+          f"synapse); per stage above")
     if args.reports:
         from types import SimpleNamespace
 

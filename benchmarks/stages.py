@@ -18,13 +18,17 @@ class Clock:
 
     def __init__(self) -> None:
         self.rows: list[tuple[str, float, float]] = []
+        self.peaks: dict[str, float] = {}  # name -> peak resident MiB during the step
+        self.overall_peak = 0.0
 
     def __call__(self, name: str, fn: Callable[[], object]) -> object:
+        reset_peak()
         wall, cpu = time.perf_counter(), time.process_time()
         out = fn()
         self.rows.append((name, time.perf_counter() - wall, time.process_time() - cpu))
-        print(f"  {name:<34} {self.rows[-1][1]:8.2f} s wall {self.rows[-1][2]:8.2f} s cpu",
-              flush=True)
+        self.peaks[name] = peak_mib()
+        print(f"  {name:<34} {self.rows[-1][1]:8.2f} s wall {self.rows[-1][2]:8.2f} s cpu"
+              f"  peak {self.peaks[name]:7.0f} MiB", flush=True)
         return out
 
     def total(self, names: list[str] | None = None) -> tuple[float, float]:
@@ -41,6 +45,27 @@ def timed_run(sim: object, t_stop: float, recorded: object) -> tuple[float, floa
     count = sum(len(st) for st in recorded.get_data().segments[0].spiketrains)
     sim.end()
     return wall, cpu, count
+
+
+def reset_peak() -> None:
+    """Start a new peak-memory window (Linux: writing 5 to clear_refs resets VmHWM to the
+    current resident size), so each stage's peak is its own; the process's overall peak is
+    kept by :func:`peak_mib` callers as the maximum of the stages'."""
+    global _EARLIER_PEAK
+    _EARLIER_PEAK = max(_EARLIER_PEAK, peak_mib())
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+_EARLIER_PEAK = 0.0
+
+
+def overall_peak_mib() -> float:
+    """Peak resident memory of the whole process so far (MiB), across peak resets."""
+    return max(_EARLIER_PEAK, peak_mib())
 
 
 def peak_mib() -> float:

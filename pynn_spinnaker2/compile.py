@@ -90,7 +90,7 @@ def compile_network(network: Network, *, through_xml: bool = True,
     return Compiled(checked, mapping, image, timings)
 
 
-def load(image: MachineImage, running: Emulator | None = None, *,
+def load(image: MachineImage, running: Emulator | None = None, comm: object = None, *,
          kernels: str | None = None) -> Emulator:
     """The emulator that runs ``image``.
 
@@ -102,6 +102,10 @@ def load(image: MachineImage, running: Emulator | None = None, *,
         The emulator running the previous image, if any. When the new image places the same
         cores, it is reloaded into it (keeping its state, time and random streams); before
         its first step a new emulator is made.
+    comm
+        An MPI communicator (mpi4py) of several processes, each loading the same image: the
+        emulator steps this process's share of the cores and exchanges spikes with the
+        others (:mod:`pynn_spinnaker2.backends.emulator.distributed`). None: one process.
     kernels
         The emulator's kernels, ``"numba"`` or ``"numpy"`` (None: the default, see
         :func:`pynn_spinnaker2.backends.emulator.compiled.resolve`).
@@ -129,6 +133,12 @@ def load(image: MachineImage, running: Emulator | None = None, *,
             "population, a new neurons-per-core limit, or new recordings of a spike source); "
             "the cores cannot be re-laid-out in mid-run: call sim.reset() first, or create "
             "everything before the first run")
+    if comm is not None and comm.Get_size() > 1:
+        from .backends.emulator.distributed import DistributedEmulator
+
+        emulator = DistributedEmulator(image, comm)
+        emulator.kernels = kernels  # resolved at its first run
+        return emulator
     return Emulator(image, kernels)
 
 

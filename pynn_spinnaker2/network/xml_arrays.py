@@ -252,6 +252,9 @@ def read_array(el: etree._Element, integer: bool | None = None) -> np.ndarray:
         if not np.all(np.isfinite(data)) or np.any(data != np.round(data)):
             raise FormatError(f"{where(el)}: expected integers, got {dtype} values")
     out_type = np.int64 if integer or (integer is None and dtype in INT_DTYPES) else float
+    if out_type is np.int64 and data.size and np.abs(data).max() < 2**31 \
+            and (counts is None or size < 2**31):
+        out_type = np.int32  # indices, one per synapse: host memory per synapse
     data = data.astype(out_type)
     return data if counts is None else np.repeat(data, counts.astype(np.int64))
 

@@ -6,11 +6,11 @@ Laid out file for file like ``pyNN.mock``.
 from pyNN import errors, random, space  # noqa: F401
 from pyNN.connectors import *  # noqa: F401,F403
 from pyNN.network import Network  # noqa: F401
-from pyNN.parameters import Sequence  # noqa: F401
+from pyNN.parameters import ArrayParameter, ParameterSpace, Sequence  # noqa: F401
 from pyNN.random import GSLRNG, NumpyRNG, RandomDistribution  # noqa: F401
 from pyNN.recording import *  # noqa: F401,F403
 from pyNN.space import Space  # noqa: F401
-from pyNN.standardmodels import StandardCellType
+from pyNN.standardmodels import StandardCellType, StandardCurrentSource  # noqa: F401
 
 from ..machine import Machine  # noqa: F401
 from .control import (  # noqa: F401

@@ -259,6 +259,12 @@ _BUILDERS[pc.FromFileConnector] = _from_file
 
 
 # -- helpers -----------------------------------------------------------------------------
+def index_dtype(size: int) -> type:
+    """Indices into a population of ``size`` neurons, one per synapse: 32-bit where they fit
+    (host memory per synapse; no product of two indices is ever formed from them)."""
+    return np.int32 if size < 2**31 else np.int64
+
+
 def _numpy_rng(connector: object) -> NumpyRNG:
     rng = connector.rng
     if type(rng) is not NumpyRNG:
@@ -297,19 +303,22 @@ def _chunked(n_pre: int, n_post: int, block) -> tuple[np.ndarray, np.ndarray]:
     ``block``, in column-major order."""
     step = max(1, CHUNK // max(n_pre, 1))
     cols, pres = [], []
+    # Each chunk's indices narrowed before they are joined: 8 bytes per synapse, not 16.
+    col_type, pre_type = index_dtype(n_post), index_dtype(n_pre)
     for c0 in range(0, n_post, step):
         k = min(step, n_post - c0)
         c, i = np.divmod(np.flatnonzero(block(c0, k)), n_pre)  # faster than 2-D nonzero
-        cols.append(c + c0)
-        pres.append(i)
-    return _join(cols), _join(pres)
+        c += c0
+        cols.append(c.astype(col_type))
+        pres.append(i.astype(pre_type))
+    return _join(cols, col_type), _join(pres, pre_type)
 
 
-def _join(parts: list[np.ndarray]) -> np.ndarray:
+def _join(parts: list[np.ndarray], dtype: type = np.int64) -> np.ndarray:
     if not parts:
-        return np.zeros(0, np.int64)
+        return np.zeros(0, dtype)
     out = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    return out.astype(np.int64, copy=False)
+    return out.astype(dtype, copy=False)
 
 
 def _parameter_space(connector: object, projection: object) -> object:

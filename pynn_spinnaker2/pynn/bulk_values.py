@@ -29,13 +29,19 @@ class Bounds:
         return self._bounds
 
 
+def constant(value: float, n: int) -> np.ndarray:
+    """``n`` copies of ``value`` as a read-only view of one number (no memory per synapse;
+    writers copy it first, and the XML writer stores it as one value)."""
+    return np.broadcast_to(np.float64(value), (n,))
+
+
 def synapse_values(lazy: LazyArray, pre: np.ndarray, cols: np.ndarray, bounds: Bounds
             ) -> np.ndarray:
     """One parameter at each synapse: in bulk where that draws the same numbers, else one
     target at a time exactly as PyNN does (``lazy[sources, column]``)."""
     n = pre.size
     if lazy.is_homogeneous:
-        return np.full(n, float(lazy.evaluate(simplify=True)))
+        return constant(float(lazy.evaluate(simplify=True)), n)
     base = lazy.base_value
     plain = all(not isinstance(arg, larray) for _, arg in lazy.operations)
     if plain and isinstance(base, RandomDistribution) and type(base.rng) is NumpyRNG \

@@ -12,6 +12,7 @@ from ..backends.emulator.compiled import resolve
 from ..machine import Machine
 from ..network.validate import MAX_DELAY_STEPS
 from . import simulator
+from .mpi import world
 
 #: The keywords ``setup`` reads.
 SETUP_KEYWORDS = ("max_delay", "spike_precision", "machine", "n_chips", "n_boards",
@@ -88,6 +89,9 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float | str = DEFAULT_M
     state.reports = extra_params.get("reports")
     state.progress = bool(extra_params.get("progress", True))
     state.kernels = resolve(extra_params.get("kernels"))
+    state.comm = world()
+    state.mpi_rank = 0 if state.comm is None else state.comm.Get_rank()
+    state.num_processes = 1 if state.comm is None else state.comm.Get_size()
     state.clear()
     return 0
 

@@ -16,7 +16,8 @@ from ..cells.egru import GATES
 from ..errors import NetworkError
 from ..network.validate import MAX_DELAY_STEPS
 from . import simulator
-from .bulk import bulk_connect
+from .bulk import bulk_connect, index_dtype
+from .bulk_values import constant
 from .egru_types import check_gate_target
 from .standardmodels import StaticSynapse
 
@@ -43,7 +44,7 @@ class Connection(common.Connection):
     def _set_weight(self, w: float) -> None:
         prj = self.projection
         prj._sync_weights()
-        prj._params["weight"][self.i] = w
+        prj._writable("weight")[self.i] = w
         if prj._plastic:
             prj._initial_weight[self.i] = w
         simulator.state.dirty = True
@@ -53,7 +54,7 @@ class Connection(common.Connection):
 
     def _set_delay(self, d: float) -> None:
         prj = self.projection
-        prj._params["delay"][self.i] = _delays_on_grid(np.array([float(d)]), prj.label)[0]
+        prj._writable("delay")[self.i] = _delays_on_grid(np.array([float(d)]), prj.label)[0]
         simulator.state.dirty = True
 
     weight = property(_get_weight, _set_weight)
@@ -96,12 +97,12 @@ class Projection(common.Projection):
         built = bulk_connect(connector, self)
         if built is None:
             connector.connect(self)  # PyNN's path: one _convergent_connect per target
-            self._pre_idx = _cat(self._chunks["pre"], np.int64)
-            self._post_idx = _cat(self._chunks["post"], np.int64)
+            self._pre_idx = _cat(self._chunks["pre"], index_dtype(self.pre.size))
+            self._post_idx = _cat(self._chunks["post"], index_dtype(self.post.size))
             self._params = {name: _cat(self._chunks[name], float) for name in self._names}
         else:  # fresh arrays that nothing else refers to
-            self._pre_idx = built.pre.astype(np.int64, copy=False)
-            self._post_idx = built.post.astype(np.int64, copy=False)
+            self._pre_idx = built.pre.astype(index_dtype(self.pre.size), copy=False)
+            self._post_idx = built.post.astype(index_dtype(self.post.size), copy=False)
             self._params = {name: built.params[name].astype(float, copy=False)
                             for name in self._names}
         del self._chunks
@@ -115,6 +116,16 @@ class Projection(common.Projection):
         simulator.state.projections.append(self)
         simulator.state.dirty = True
 
+    def get(self, attribute_names: object, format: str, gather: bool | str = True,
+            with_address: bool = True, multiple_synapses: str = "sum") -> object:
+        """Synaptic attributes (PyNN's ``Projection.get``). Every MPI rank builds the whole
+        network, so each holds every connection and ``gather`` has nothing to add."""
+        return super().get(attribute_names, format, False, with_address, multiple_synapses)
+
+    def size(self, gather: bool = True) -> int:
+        """Number of connections (on every rank, all of them)."""
+        return len(self)
+
     def _sync_weights(self) -> None:
         """Read the learnt weights back from the machine, if it ran since the last read."""
         if not self._weights_stale:
@@ -123,12 +134,20 @@ class Projection(common.Projection):
         compiled = simulator.state.compiled
         where = None if compiled is None else compiled.weight_index.get(id(self))
         if where is not None:
-            self._params["weight"][:] = compiled.emulator.read_weights(*where)
+            self._writable("weight")[:] = compiled.emulator.read_weights(*where)
 
     def _restore_weights(self) -> None:
         """Back to the weights the script set (``sim.reset()``)."""
         self._weights_stale = False
-        self._params["weight"][:] = self._initial_weight
+        self._writable("weight")[:] = self._initial_weight
+
+    def _writable(self, name: str) -> np.ndarray:
+        """Parameter ``name``'s values, made a writable array of its own first where they
+        are one value shared by every synapse (a read-only view: 0 bytes per synapse)."""
+        values = self._params[name]
+        if not values.flags.writeable:
+            values = self._params[name] = values.copy()
+        return values
 
     def _check_delays(self) -> None:
         self._params["delay"] = _delays_on_grid(self._delay, self.label)
@@ -213,7 +232,7 @@ class Projection(common.Projection):
             new["delay"] = _delays_on_grid(new["delay"], self.label)
         self._check_signs(new)
         for name, values in new.items():
-            self._params[name][:] = values
+            self._writable(name)[:] = values
             if name == "weight" and self._plastic:
                 self._initial_weight[:] = values
         simulator.state.dirty = True
@@ -320,7 +339,7 @@ def _delays_on_grid(delays: np.ndarray, label: str) -> np.ndarray:
                            f"({dt} ms); use delays >= {dt} ms or a smaller time step in "
                            f"sim.setup()")
     if np.ndim(steps) == 0:  # one delay for all: a fill, not arithmetic on every synapse
-        return np.full(delays.shape, float(steps) * dt)
+        return constant(float(steps) * dt, delays.size)
     steps *= dt
     return steps
 

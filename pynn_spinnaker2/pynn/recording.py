@@ -25,13 +25,50 @@ class Recorder(recording.Recorder):
             self.sampling_interval = sampling_interval
         simulator.state.dirty = True
 
+    def get(self, variables: object, gather: bool = False, filter_ids: object = None,
+            clear: bool = False, annotations: object = None, locations: object = None
+            ) -> object:
+        """The recorded data as a Neo Block (PyNN's ``Recorder.get``).
+
+        Run on several MPI processes, every rank holds every core's recordings (the
+        emulator gathers them), so ``gather=True`` gives all cells on every rank (pyNN.nest
+        gives them on rank 0) and ``gather=False`` the cells of this rank's cores.
+        """
+        if simulator.state.num_processes > 1:
+            if not gather:
+                filter_ids = self._local_ids(filter_ids)
+                if not filter_ids:  # PyNN cannot make a segment of no cells: ask for nothing
+                    variables = []
+            gather = False  # already on every rank: PyNN's gather would repeat each cell
+        return super().get(variables, gather, filter_ids, clear, annotations, locations)
+
+    def _local_ids(self, filter_ids: object) -> list[int]:
+        """The ids among ``filter_ids`` (None: all) of the cells this rank steps."""
+        from .mpi import local_mask
+
+        state = simulator.state
+        self._raw()  # compiled, so the owner of each core is known
+        cells = np.asarray(self.population.all_cells, dtype=int)
+        if state.compiled is not None:
+            mask = local_mask(state.compiled.emulator.core_owner, state.compiled.image.index_map,
+                              self._label(), cells.size, state.mpi_rank)
+            cells = cells[mask]
+        local = [int(i) for i in cells]
+        if filter_ids is None:
+            return local
+        wanted = {int(i) for i in filter_ids}
+        return [i for i in local if i in wanted]
+
     def _label(self) -> str:
         from .build import network_label
 
         return network_label(self.population, simulator.state)
 
     def _indices(self, ids: object) -> np.ndarray:
-        return np.asarray(self.population.id_to_index(np.asarray(list(ids), dtype=int)),
+        ids = np.asarray(list(ids), dtype=int)
+        if ids.size == 0:  # PyNN's id_to_index cannot take none (a rank without the cells)
+            return np.zeros(0, np.int64)
+        return np.asarray(self.population.id_to_index(ids),
                           dtype=np.int64).reshape(-1)
 
     def _raw(self) -> tuple[list, tuple]:

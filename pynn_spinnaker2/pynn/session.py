@@ -14,6 +14,7 @@ import numpy as np
 
 from ..compile import Compiled, compile_network, load
 from .build import build_network, weight_index
+from .mpi import check_same_network
 from .progress import CompileProgress, draws
 
 
@@ -79,15 +80,17 @@ def _compile(state: object, progress: CompileProgress | None) -> None:
     compiled.timings["network"] += built
     old = state.compiled
     start = time.perf_counter()
+    if state.comm is not None:
+        check_same_network(state.comm, compiled.network)
     if progress is not None:
         progress("emulator load")
-    emulator = load(compiled.image, old.emulator if old is not None else None,
+    emulator = load(compiled.image, old.emulator if old is not None else None, state.comm,
                     kernels=getattr(state, "kernels", None))
     compiled.timings["load"] = time.perf_counter() - start
     state.compiled = Loaded(compiled, emulator,
                             weight_index=weight_index(state, compiled.image))
     state.dirty = False
-    if state.reports:
+    if state.reports and state.mpi_rank == 0:  # the same on every rank: one writer
         from ..reports import write_reports
 
         write_reports(state.compiled, state.reports)

@@ -36,6 +36,7 @@ class State(common.control.BaseState):
         common.control.BaseState.__init__(self)
         self.mpi_rank = 0
         self.num_processes = 1
+        self.comm = None  # MPI's COMM_WORLD when run as one of several processes
         self.dt = 0.1
         self.min_delay = 0.1
         self.min_delay_auto = True
@@ -117,12 +118,15 @@ class State(common.control.BaseState):
         emulator = self.compiled.emulator
         n_steps = int(round(tstop / self.dt)) - emulator.step
         if n_steps > 0:
-            bar = (RunProgress(self.dt, emulator.step * self.dt)
-                   if draws(self.progress, self.mpi_rank) else None)
+            # Every rank steps in the same chunks (the exchange follows them); rank 0 draws.
+            bar = None
+            if self.progress:
+                bar = (RunProgress(self.dt, emulator.step * self.dt)
+                       if draws(self.progress, self.mpi_rank) else _quiet)
             try:
                 emulator.run(n_steps, progress=bar)
             finally:
-                if bar is not None:
+                if isinstance(bar, RunProgress):
                     bar.close()
         self.t = emulator.step * self.dt
         self.running = True
@@ -130,7 +134,7 @@ class State(common.control.BaseState):
         for prj in self.projections:
             if prj._plastic:
                 prj._weights_stale = True
-        if self.reports and n_steps > 0:
+        if self.reports and n_steps > 0 and self.mpi_rank == 0:  # one writer per folder
             # The run's cost next to the mapping reports.
             write_run_cost(emulator, self.reports, self.machine.clock_hz)
 
@@ -149,6 +153,10 @@ def _finite(value: object) -> bool:
         return math.isfinite(float(value))  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
         return False
+
+
+def _quiet(done: int, total: int) -> None:
+    """The progress callback where no bar is drawn (ranks other than 0): none."""
 
 
 state = State()

@@ -8,9 +8,11 @@ supported types, when instantiated.
 
 from __future__ import annotations
 
+from pyNN.parameters import ParameterSpace
 from pyNN.standardmodels import StandardCellType, build_translations, cells, receptors, synapses
 
 from ..cells import CELL_TYPES
+from .array_parameters import join_array_parameters, native_names, split_array_parameters
 from .simulator import state
 
 
@@ -50,6 +52,35 @@ EIF_cond_alpha_isfa_ista = _standard(cells.EIF_cond_alpha_isfa_ista, """
     On SpiNNaker 2: one RK4 step of (V, w) per time step in float32, NEST's
     ``aeif_cond_alpha`` equations (see :mod:`pynn_spinnaker2.cells.adexp`).
     """)
+IF_cond_exp_gsfa_grr = _standard(cells.IF_cond_exp_gsfa_grr, """
+    On SpiNNaker 2: NEST's ``iaf_cond_exp_sfa_rr`` equations, integrated exactly for the
+    step's mean conductances in float32 (see :mod:`pynn_spinnaker2.cells.lif_cond_exp_gsfa_grr`).
+    """)
+HH_cond_exp = _standard(cells.HH_cond_exp, """
+    On SpiNNaker 2: NEST's ``hh_cond_exp_traub`` equations, RK4 substeps of at most 0.01 ms
+    in float32, spikes past the peak above v_offset + 30 mV and none for 2 ms after one
+    (NEST's default ``t_ref``; see :mod:`pynn_spinnaker2.cells.hh_cond_exp`).
+    """)
+
+
+class GIF_cond_exp(_standard(cells.GIF_cond_exp, """
+    On SpiNNaker 2: NEST's ``gif_cond_exp`` equations in float32, V integrated exactly for
+    the step's mean conductances, spikes drawn from a per-neuron generator; three
+    components of eta and gamma (see :mod:`pynn_spinnaker2.cells.gif_cond_exp`).
+    """)):
+    """PyNN's array parameters (``tau_eta``...) are stored as one column per component."""
+
+    def translate(self, parameters: ParameterSpace, copy: bool = True) -> ParameterSpace:
+        return split_array_parameters(super().translate(parameters, copy))
+
+    def reverse_translate(self, native_parameters: ParameterSpace) -> ParameterSpace:
+        return ParameterSpace(join_array_parameters(native_parameters),
+                              schema=self.get_schema(), shape=native_parameters.shape)
+
+    def get_native_names(self, *names: str) -> list[str]:
+        return native_names(names or tuple(self.default_parameters))
+
+
 SpikeSourceArray = _standard(cells.SpikeSourceArray)
 SpikeSourcePoisson = _standard(cells.SpikeSourcePoisson)
 SpikeSourceGamma = _standard(cells.SpikeSourceGamma, """
@@ -128,9 +159,7 @@ def _unsupported_cell(base: type) -> type:
                           f"cell types are {', '.join(SUPPORTED_CELLS)}")
 
 
-IF_cond_exp_gsfa_grr = _unsupported_cell(cells.IF_cond_exp_gsfa_grr)
-HH_cond_exp = _unsupported_cell(cells.HH_cond_exp)
-GIF_cond_exp = _unsupported_cell(cells.GIF_cond_exp)
+IF_facets_hardware1 = _unsupported_cell(cells.IF_facets_hardware1)
 SpikeSourceInhGamma = _unsupported_cell(cells.SpikeSourceInhGamma)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyNN.spinnaker2 as sim
 import pytest
+from pyNN.parameters import ArrayParameter
 from pyNN.standardmodels import cells as pynn_cells
 
 from pynn_spinnaker2.backends.emulator.kernels import NEURON_KERNELS
@@ -18,7 +19,7 @@ PYNN_TYPES = sorted(name for name in CELL_TYPES if hasattr(pynn_cells, name))
 
 def test_pynn_types_are_covered() -> None:
     """The tie below is not vacuous: every standard type the chip runs is checked."""
-    assert len(PYNN_TYPES) == 12, PYNN_TYPES
+    assert len(PYNN_TYPES) == 15, PYNN_TYPES
 
 
 @pytest.mark.parametrize("name", PYNN_TYPES)
@@ -27,8 +28,12 @@ def test_defaults_are_pynn_defaults(name: str) -> None:
     spike times, travels beside the parameters and stands as 0.0)."""
     cls = getattr(pynn_cells, name)
     model = CELL_TYPES[name]
-    expected = {k: (float(v) if np.isscalar(v) else 0.0)
-                for k, v in cls.default_parameters.items()}
+    expected = {}
+    for k, v in cls.default_parameters.items():
+        if name == "GIF_cond_exp" and isinstance(v, ArrayParameter):  # a column each
+            expected.update({f"{k}_{i}": float(x) for i, x in enumerate(v.value)})
+        else:
+            expected[k] = float(v) if np.isscalar(v) else 0.0
     assert model.defaults == expected
     assert model.initial == {k: float(v) for k, v in cls.default_initial_values.items()}
 

@@ -40,6 +40,11 @@ class Example:
 
 
 SUPPORTED: dict[str, Example] = {
+    "HH_cond_exp2.py": Example((), ("Results/HH_cond_exp2_spinnaker2.pkl",),
+                               folders=("Results",)),
+    "cell_type_demonstration.py": Example(("--plot-figure",), (
+        "Results/*/cell_type_demonstration_spinnaker2_*.pkl",
+        "Results/*/cell_type_demonstration_spinnaker2_*.png")),
     "Izhikevich.py": Example(("--plot-figure",), ("Results/*/Izhikevich_spinnaker2_*.pkl",
                                                   "Results/*/Izhikevich_spinnaker2_*.png")),
     "StepCurrentSource.py": Example((), ("Results/*/StepCurrentSource_spinnaker2_*.pkl",)),
@@ -51,6 +56,9 @@ SUPPORTED: dict[str, Example] = {
         "Results/*/multiquantal_synapses_depressing, n=5_spinnaker2_*.pkl",
         "Results/*/multiquantal_synapses_facilitating, n=1_spinnaker2_*.pkl",
         "Results/multiquantal_synapses_spinnaker2.png")),
+    "gif_neuron.py": Example(("--plot-figure",), (
+        "Results/*/gif_neuron_spinnaker2_np1_*.pkl", "Results/*/gif_neuron_spinnaker2_np1_*.png"),
+        ("delta_v",)),
     "connections.py": Example(("--plot-figure", "connections"),
                               ("connections_FixedProbabilityConnector.png",
                                "connections_FromFileConnector.png",
@@ -105,9 +113,6 @@ SUPPORTED: dict[str, Example] = {
 
 #: Examples the chip model does not run -> the error they must stop with.
 UNSUPPORTED: dict[str, str] = {
-    "HH_cond_exp2.py": "HH_cond_exp is not supported by pyNN.spinnaker2; supported cell types",
-    "cell_type_demonstration.py": "HH_cond_exp is not supported by pyNN.spinnaker2",
-    "gif_neuron.py": "GIF_cond_exp is not supported by pyNN.spinnaker2",
     "monolith_vs_composed.py": "LIF: composed cell types",
     "multi_synapse.py": "AdExp: composed cell types",
 }
@@ -117,8 +122,14 @@ NOT_FOR_THIS_BACKEND: dict[str, str] = {
     "nineml_brunel.py": "NineML models (needs the nineml package and NEURON)",
     "nineml_neuron.py": "NineML models (needs the nineml package)",
     "nrn_artificial_cell.py": "imports pyNN.neuron: NEURON's artificial cells",
-    "distrib_example.py": "MPI-distributed run (needs mpi4py and mpirun)",
     "simpleRandomNetwork_csa.py": "needs the csa package (Connection Set Algebra)",
+}
+
+
+#: Examples run under ``mpirun -n 2`` -> what each rank prints.
+MPI_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "distrib_example.py": ("This is node 0 (1 of 2)", "This is node 1 (2 of 2)",
+                           "gathered (3, again):"),
 }
 
 
@@ -162,7 +173,7 @@ def _check_output(path: Path) -> None:
 def test_every_example_is_listed() -> None:
     """A new example in the sdist must be classified (and documented)."""
     shipped = {p.name for p in EXAMPLES.glob("*.py")}
-    listed = set(SUPPORTED) | set(UNSUPPORTED) | set(NOT_FOR_THIS_BACKEND)
+    listed = set(SUPPORTED) | set(UNSUPPORTED) | set(NOT_FOR_THIS_BACKEND) | set(MPI_EXAMPLES)
     assert shipped == listed, (shipped - listed, listed - shipped)
     doc = DOC.read_text()
     for name in listed:
@@ -190,3 +201,14 @@ def test_unsupported_example_stops_with_a_clear_error(name: str, tmp_path: Path)
     proc = _run(name, (), tmp_path, 120.0)
     assert proc.returncode != 0
     assert "NotImplementedError: " + UNSUPPORTED[name] in proc.stderr, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name", sorted(MPI_EXAMPLES))
+def test_mpi_example_runs_unmodified_on_two_processes(name: str, tmp_path: Path,
+                                                      mpirun: list[str]) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.run([*mpirun, str(EXAMPLES / name), "spinnaker2"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for text in MPI_EXAMPLES[name]:
+        assert text in proc.stdout, proc.stdout[-2000:]

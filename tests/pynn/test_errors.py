@@ -42,8 +42,7 @@ def test_setting_a_delay_below_one_timestep_later(sim) -> None:
         prj.set(delay=0.01)
 
 
-@pytest.mark.parametrize("name", ["HH_cond_exp", "IF_cond_exp_gsfa_grr",
-                                  "SpikeSourceInhGamma"])
+@pytest.mark.parametrize("name", ["IF_facets_hardware1", "SpikeSourceInhGamma"])
 def test_unsupported_cell_type_names_supported_ones(sim, name: str) -> None:
     with pytest.raises(NotImplementedError, match=f"{name}.*IF_curr_exp"):
         getattr(sim, name)()

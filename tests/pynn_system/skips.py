@@ -2,8 +2,6 @@
 doc/pynn_scenarios_features.md)."""
 
 SKIPS: dict[str, str] = {
-    "test_HH_cond_exp": "HH_cond_exp: Hodgkin-Huxley kinetics are not offered on SpiNNaker 2 "
-                        "(as in sPyNNaker); use a LIF model",
     "test_composed_neuron_model_homogeneous_receptors":
         "PointNeuron (composed cell types) is not supported: cores run fixed kernels",
     "test_issue259": "expects spike_precision='off_grid' (exact spike times between grid "

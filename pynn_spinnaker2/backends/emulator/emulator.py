@@ -25,15 +25,22 @@ import numpy as np
 from ...errors import ImageError
 from ...image.machine_image import MachineImage
 from ..raw import ActivityRecorder, CoreRecording
-from .compiled import neuron_kernel, poisson_source, resolve, static_delivery, work_counts
+from .compiled import bind_compiled, neuron_kernel, resolve
 from .counters import Counters, WorkCounter
-from .inputs import poisson_spikes
-from .kernels import NEURON_KERNELS
-from .layout import draws_random, is_source_kernel, lay_out, load_groups, reset_groups, structure
+from .layout import (
+    Group,
+    Layout,
+    draws_random,
+    is_source_kernel,
+    lay_out,
+    load_groups,
+    reset_groups,
+    structure,
+)
 from .plan import CurrentSources, Plan, payloads, plan_block
 from .probes import Recorder, close_samplers, open_samplers
 from .reload import write_changed_state
-from .synapses import load_synapses
+from .synapses import Synapses, index_type, load_synapses
 from .synaptic_state import load_synaptic_state
 
 _NO_SPIKES = np.zeros(0, np.int64)
@@ -54,15 +61,17 @@ class Emulator:
     image
         The image to execute.
     kernels
-        ``"numba"`` (compiled kernels, bit-identical to NumPy's) or ``"numpy"`` (the
-        reference); None: see :func:`.compiled.resolve`. May be changed between runs.
+        ``"numba"`` or ``"numpy"`` (None: :func:`.compiled.resolve`); may change between runs.
     """
 
+    #: Set by a distributed run (:mod:`.distributed`): takes each step's spikes of this
+    #: process and sends the spikes of all processes at the end of each window.
+    exchange = None
+    _fast_deliver = None  # the compiled delivery of a run (see compiled.bind_compiled)
+
     def __init__(self, image: MachineImage, kernels: str | None = None) -> None:
-        self.image = image
-        self.kernels = resolve(kernels)
-        self._compiled_delivery = None  # chosen at each run (see _bind)
-        layout = self.layout = lay_out(image)
+        self.image, self.kernels = image, resolve(kernels)
+        layout = self.layout = self._lay_out(image)
         self.groups, self.offsets, self.n_neurons = layout.groups, layout.offsets, layout.n_neurons
         self.core_of, self.ring_slots = layout.core_of, layout.ring_slots
         self.n_receptors = layout.n_receptors
@@ -76,6 +85,7 @@ class Emulator:
         self.image, self.dt = image, image.timestep
         load_groups(image, self.layout)
         self.syn, idx, base = load_synapses(image, self.layout)
+        self.syn, idx = self._delivered(self.syn, idx)
         self.synaptic = load_synaptic_state(image, self.layout, self.syn, idx, base,
                                             self.synaptic)
         del idx, base  # a word per synapse: not kept
@@ -85,7 +95,12 @@ class Emulator:
         # Derived arrays the step loop reads (not part of the image).
         syn = self.syn
         self._slot_size = self.n_receptors * self.n_neurons
-        self.syn_ring_offset = syn.delay * self._slot_size + syn.slot
+        # Place of each synapse's input relative to the current slot: delay x slot size +
+        # slot, in the narrowest type that holds a ring position (memory per synapse).
+        ring_index = index_type(self.ring_slots * self._slot_size)
+        self.syn_ring_offset = syn.delay.astype(ring_index)
+        self.syn_ring_offset *= ring_index.type(self._slot_size)
+        self.syn_ring_offset += syn.slot
         self._max_delay = int(syn.delay.max()) if syn.delay.size else 0
         self._static_rows = self.synaptic.plastic is None and not self.synaptic.gates
         self._i_inj = np.zeros(self.n_neurons, np.float32)
@@ -93,6 +108,20 @@ class Emulator:
         width = sum(g.hi - g.lo for g in self.groups if draws_random(g.kernel))
         width += self.currents.n + self.currents.targets.size
         self._block_steps = int(np.clip((1 << 20) // max(width, 1), 16, 4096))
+
+    def _lay_out(self, image: MachineImage) -> Layout:
+        """The kernel groups of ``image`` (a distributed run splits them by process)."""
+        return lay_out(image)
+
+    def _delivered(self, syn: Synapses, idx: np.ndarray) -> tuple[Synapses, np.ndarray]:
+        """The synapses this process delivers into, and their ``idx`` (all of them; a
+        distributed run keeps those of its own target cores)."""
+        return syn, idx
+
+    def _updates(self, group: Group) -> bool:
+        """Whether this process steps the neurons of ``group`` (all; a distributed run
+        steps those of its own cores)."""
+        return True
 
     syn_ptr = _decoded("ptr")
     syn_delay = _decoded("delay")
@@ -239,16 +268,13 @@ class Emulator:
                                 for view in slots]
             self._views_of = self.ring
         currents = self.currents.n > 0
-        mode = self.kernels = resolve(self.kernels)
-        self._kernels = [(j, neuron_kernel(g.kernel, mode, NEURON_KERNELS[g.kernel]),
-                          g.params, g.state,
+        mode = self.kernels = bind_compiled(self, resolve(self.kernels))
+        self._kernels = [(j, neuron_kernel(g.kernel, mode), g.params, g.state,
                           self._i_inj[g.lo:g.hi] if currents else None, g.lo)
-                         for j, g in enumerate(self.groups) if not is_source_kernel(g.kernel)]
+                         for j, g in enumerate(self.groups)
+                         if not is_source_kernel(g.kernel) and self._updates(g)]
         self._source_groups = [g for g in self.groups if is_source_kernel(g.kernel)]
         self._probe_list = self.recorder.bind(self.groups)
-        self._compiled_delivery = static_delivery() if mode == "numba" else None
-        self._poisson = poisson_source() if mode == "numba" else poisson_spikes
-        self.work.synaptic_work = work_counts() if mode == "numba" else None
 
     def _steps(self, plan: Plan, lo: int, hi: int) -> None:
         """Steps ``lo`` .. ``hi - 1`` of a planned block. Each probe's samples of these steps
@@ -268,6 +294,9 @@ class Emulator:
         ptr, source_neurons, source_values, graded_steps, currents = plan
         slot_views, n_slots, kernels = self._slot_views, self.ring_slots, self._kernels
         plastic, deliver = self.synaptic.plastic, self._deliver
+        exchange = self.exchange
+        if exchange is not None:  # the exchange sends (and learns) at its window's end
+            plastic = None
         work = self.work
         sent, sent_steps, sent_values = work.sent, work.sent_steps, work.sent_values
         i_inj = self._i_inj
@@ -287,6 +316,7 @@ class Emulator:
                         values.append(source_values[a:b])
                     else:
                         values.append(None)
+            planned = len(fired)
             if currents is not None:
                 i_inj[targets] = currents[k]
             for j, kernel, params, state, group_i_inj, offset in kernels:  # neurons update
@@ -305,6 +335,9 @@ class Emulator:
             if now <= self._dirty_until:  # else no packet has been written into this slot
                 inputs.fill(0.0)  # the step's inputs are used up
             self.step = now
+            if exchange is not None:
+                exchange.keep(now, fired, values, planned)
+                fired = []
             spikes = (_NO_SPIKES if not fired else fired[0] if len(fired) == 1
                       else np.concatenate(fired))
             if plastic is not None:
@@ -327,13 +360,9 @@ class Emulator:
         """Add each spike's synaptic row into its targets' ring slots ``now + delay``; with
         ``payload`` (one float32 per packet, graded events), each weight times its packet's
         payload."""
-        syn = self.syn
-        if self._compiled_delivery is not None and self._static_rows:
-            base = (now % self.ring_slots) * self._slot_size
-            if self._compiled_delivery(self.ring, syn.ptr, self.syn_ring_offset, syn.weight,
-                                       spikes, base, payload):
-                self._dirty_until = max(self._dirty_until, now + self._max_delay)
+        if self._fast_deliver is not None and self._fast_deliver(self, spikes, now, payload):
             return
+        syn = self.syn
         if spikes.size == 1 and self._static_rows:
             # One packet through static synapses (what most sending steps of a small
             # network deliver): its row is a slice of the synapse arrays, no index array.

@@ -103,45 +103,50 @@ def load_synapses(image: MachineImage, layout: Layout
     # Rows of every (source, target) pair, ordered by source neuron, then target core.
     order = np.lexsort((d, s))
     s, d, n_rows, row_start = s[order], d[order], n_rows[order], row_start[order]
-    rows_all = [c.dram["row_index"] for c in cores]
-    row_base = np.concatenate(([0], np.cumsum([r.size for r in rows_all])))
-    row_index = (np.concatenate(rows_all) if row_base[-1] else np.zeros(0, rows_all[0].dtype)
-                 if rows_all else np.zeros(0))
-    pair = np.repeat(np.arange(s.size), n_rows)
-    local = np.arange(pair.size) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
-    src_neuron = layout.offsets[s[pair]] + local
-    by_neuron = stable_group(src_neuron, layout.n_neurons).astype(np.int64)
-    pair, local, src_neuron = pair[by_neuron], local[by_neuron], src_neuron[by_neuron]
-    rows = row_index[row_base[d[pair]] + row_start[pair] + local] if pair.size else (
-        np.zeros(0, dtype=[("start", "<u4"), ("length", "<u4")]))
+    row_index, row_base = _joined([c.dram["row_index"] for c in cores])
     synapses, syn_base = _joined([c.dram["synapses"] for c in cores])
-    lengths = rows["length"].astype(np.int64)
-    total = int(lengths.sum())
+    src_neuron, first, lengths, row_core = _nonempty_rows(
+        layout.offsets[s], d, n_rows, row_start, row_index, row_base, syn_base,
+        index_type(layout.n_neurons), index_type(len(cores)))
+    # In source-neuron order; a neuron's rows stay in target-core order (stable).
+    by_neuron = stable_group(src_neuron, layout.n_neurons).astype(np.int64)
+    src_neuron, first = src_neuron[by_neuron], first[by_neuron]
+    lengths, row_core = lengths[by_neuron], row_core[by_neuron]
+    del by_neuron
+    total = int(lengths.sum(dtype=np.int64))
     # Synapse k of row r is synapses[first[r] + k]: a running count that jumps at each
     # row's first synapse (one array, no temporaries: fresh memory is slow to touch).
-    first = syn_base[d[pair]] + rows["start"].astype(np.int64)
-    nonempty = lengths > 0
     idx = np.ones(total, np.int64)
     if total:
-        starts = np.cumsum(lengths) - lengths
-        jump = first[nonempty]
-        idx[starts[nonempty]] = np.r_[jump[0], np.diff(jump) - lengths[nonempty][:-1] + 1]
+        starts = np.cumsum(lengths, dtype=np.int64) - lengths
+        idx[starts] = np.r_[first[0], np.diff(first) - lengths[:-1] + 1]
+        del starts
         np.cumsum(idx, out=idx)
-    target_core = np.repeat(d[pair], lengths)
-    slot = np.empty(total, np.int64)
-    delay = np.empty(total, np.int64)
+    del first
+    # Per-synapse arrays in the narrowest integer type that holds their range: they are the
+    # emulator's host memory per synapse (see benchmarks/brunel.py's bytes per synapse).
+    target_core = np.repeat(row_core, lengths)
+    slot = np.empty(total, index_type(layout.n_receptors * layout.n_neurons))
+    delay = np.empty(total, index_type(layout.ring_slots, unsigned=True))
     weight = np.empty(total, np.float32)
     dynamic = np.empty(total, bool)
+    offsets = layout.offsets.astype(slot.dtype)
     # Decoded in blocks small enough for their temporaries to be reused, not mapped anew.
     for a in range(0, total, LOAD_BLOCK):
         b = min(total, a + LOAD_BLOCK)
         syn = synapses[idx[a:b]]
         control = syn["control"]
         weight[a:b] = syn["weight"]
-        np.take(layout.offsets, target_core[a:b], out=slot[a:b])
-        slot[a:b] += control & 0xFFFF
-        slot[a:b] += ((control >> RECEPTOR_SHIFT) & 0x7).astype(np.int64) * layout.n_neurons
-        np.right_shift(control, DELAY_SHIFT, out=delay[a:b], dtype=np.int64)
+        np.take(offsets, target_core[a:b], out=slot[a:b])
+        slot[a:b] += (control & 0xFFFF).astype(slot.dtype)
+        receptor = ((control >> RECEPTOR_SHIFT) & 0x7).astype(slot.dtype)
+        receptor *= slot.dtype.type(layout.n_neurons)
+        slot[a:b] += receptor
+        steps = control >> DELAY_SHIFT
+        if steps.size and int(steps.max()) > np.iinfo(delay.dtype).max:
+            raise ImageError(f"synaptic delays up to {int(steps.max())} steps do not fit "
+                             f"input rings of {layout.ring_slots} slots")
+        delay[a:b] = steps
         dynamic[a:b] = (control >> DYNAMIC_SHIFT) & 1
     if total and (delay.min() < 1 or delay.max() >= layout.ring_slots):
         raise ImageError(f"synaptic delays {delay.min()}..{delay.max()} steps do not "
@@ -149,8 +154,66 @@ def load_synapses(image: MachineImage, layout: Layout
     counts = np.bincount(src_neuron, weights=lengths, minlength=layout.n_neurons)
     ptr = np.concatenate(([0], np.cumsum(counts.astype(np.int64))))
     # Each row is one source neuron's synapses on one target core, in neuron order.
-    fan_out = (src_neuron[nonempty], d[pair][nonempty], lengths[nonempty])
+    fan_out = (src_neuron, row_core, lengths)
     return Synapses(ptr, delay, slot, weight, target_core, dynamic, fan_out), idx, syn_base
+
+
+def _nonempty_rows(first_neuron: np.ndarray, target: np.ndarray, n_rows: np.ndarray,
+                   row_start: np.ndarray, row_index: np.ndarray, row_base: np.ndarray,
+                   syn_base: np.ndarray, neuron_type: np.dtype, core_type: np.dtype
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rows that hold synapses, of every (source core, target core) pair: their source
+    neuron, first synapse in the joined ``synapses`` regions, length and target core.
+
+    Pairs are expanded into rows a block at a time and the empty rows dropped there, so the
+    temporaries are a block's and what is kept is a few bytes per non-empty row: the row
+    index has one row per source neuron per target core, which outnumbers the synapses of
+    a sparse network.
+
+    Parameters
+    ----------
+    first_neuron, target, n_rows, row_start
+        Per pair: the global number of the source core's first neuron, the target core, its
+        rows (one per source neuron) and where they start in the target's ``row_index``.
+    row_index, row_base
+        Every core's ``row_index`` joined, and where each core's starts.
+    syn_base
+        Where each core's ``synapses`` start in the joined synapses.
+    neuron_type, core_type
+        Integer types of the neuron numbers and core indices kept.
+    """
+    ends = np.cumsum(n_rows, dtype=np.int64)
+    parts: list[tuple[np.ndarray, ...]] = []
+    p0 = 0
+    while p0 < n_rows.size:
+        # Pairs p0 .. p1 - 1 hold about LOAD_BLOCK rows (at least one pair).
+        p1 = max(p0 + 1, int(np.searchsorted(ends, ends[p0] - n_rows[p0] + LOAD_BLOCK,
+                                             side="right")))
+        counts = n_rows[p0:p1]
+        pair = np.repeat(np.arange(p0, p1), counts)
+        local = np.arange(pair.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        rows = row_index[row_base[target[pair]] + row_start[pair] + local]
+        keep = rows["length"] > 0
+        pair, local, rows = pair[keep], local[keep], rows[keep]
+        parts.append(((first_neuron[pair] + local).astype(neuron_type),
+                      syn_base[target[pair]] + rows["start"].astype(np.int64),
+                      rows["length"].astype(np.int32),  # a core's synapses at most
+                      target[pair].astype(core_type)))
+        p0 = p1
+    if not parts:
+        return (np.zeros(0, neuron_type), np.zeros(0, np.int64), np.zeros(0, np.int32),
+                np.zeros(0, core_type))
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+
+
+def index_type(n: int, unsigned: bool = False) -> np.dtype:
+    """The narrowest of 8 (unsigned only), 16, 32 and 64-bit integers that holds 0 .. n - 1
+    and sums of two such values (ring positions add a slot offset to a synapse's offset)."""
+    kinds = ((np.uint8, np.uint16, np.uint32) if unsigned else (np.int16, np.int32))
+    for kind in kinds:
+        if 2 * n <= np.iinfo(kind).max:
+            return np.dtype(kind)
+    return np.dtype(np.int64)
 
 
 def parallel(image: MachineImage, region: str, idx: np.ndarray, default: object

@@ -250,6 +250,7 @@ def _load_plasticity(image: MachineImage, layout: Layout, syn: Synapses, records
                 c.sram["stdp_post"]["tau_minus"])
             slots = max(slots, c.sram["stdp_trace"].shape[0])
     target = syn.slot[learns] % layout.n_neurons
-    plastic = PairSTDP(learns, records[learns], target, syn.delay[learns], syn.core[learns],
+    plastic = PairSTDP(learns, records[learns], target,
+                       syn.delay[learns].astype(np.int64), syn.core[learns].astype(np.int64),
                        position[learns], tau_minus, slots, image.timestep)
     return plastic, index, image_weight

@@ -25,6 +25,9 @@ import os
 import warnings
 from collections.abc import Callable
 
+from ..inputs import poisson_spikes as numpy_poisson_spikes
+from ..kernels import NEURON_KERNELS
+
 #: The environment variable that picks the kernels when ``setup(kernels=...)`` does not.
 ENV_VAR = "PYNN_SPINNAKER2_KERNELS"
 #: The kernel choices.
@@ -36,6 +39,9 @@ NUMPY_ONLY: dict[str, str] = {
     "adexp_cond_exp": "not compiled yet: its exponential term and adaptive sub-steps",
     "adexp_cond_alpha": "not compiled yet: its exponential term and adaptive sub-steps",
     "egru": "not compiled yet: sigmoid and tanh gates (NumPy's float32 exp and tanh)",
+    "gif_cond_exp": "not compiled yet: its escape-rate exp and per-neuron random draws",
+    "hh_cond_exp": "not compiled yet: the gating kinetics' exponentials",
+    "lif_cond_exp_gsfa_grr": "not compiled yet: its conductances' exponential integrator",
 }
 
 _COMPILED: dict[str, Callable[..., object]] = {}
@@ -100,31 +106,28 @@ def compiled_kernels() -> dict[str, Callable[..., object]]:
     return _COMPILED
 
 
-def neuron_kernel(kernel: str, kernels: str, reference: Callable[..., object]
-                  ) -> Callable[..., object]:
+def neuron_kernel(kernel: str, kernels: str) -> Callable[..., object]:
     """The function that steps the neurons of ``kernel``: the compiled one when ``kernels``
-    is ``"numba"`` and there is one, else ``reference`` (the cell module's NumPy kernel)."""
-    if kernels != "numba":
-        return reference
-    return compiled_kernels().get(kernel, reference)
+    is ``"numba"`` and there is one, else the cell module's NumPy kernel."""
+    if kernels == "numba" and kernel in compiled_kernels():
+        return compiled_kernels()[kernel]
+    return NEURON_KERNELS[kernel]
 
 
-def poisson_source() -> Callable[..., tuple]:
-    """The compiled Poisson sources (:func:`.sources.poisson_spikes`)."""
-    from .sources import poisson_spikes
+def bind_compiled(emulator: object, kernels: str) -> str:
+    """Give ``emulator`` (an :class:`~..emulator.Emulator`, at the start of a run) the parts
+    of ``kernels`` besides the neuron kernels: ``_fast_deliver`` (the compiled delivery
+    through static rows, :func:`.deliver.deliver_static`, or None), ``_poisson`` (the
+    Poisson sources' generator for :func:`..plan.plan_block`) and its work counter's
+    ``synaptic_work`` (:func:`.work.synaptic_work`, or None). Returns ``kernels``."""
+    if kernels == "numba":
+        from .deliver import deliver_static
+        from .sources import poisson_spikes
+        from .work import synaptic_work
 
-    return poisson_spikes
-
-
-def work_counts() -> Callable[..., object]:
-    """The compiled per-step work counts (:func:`.work.synaptic_work`)."""
-    from .work import synaptic_work
-
-    return synaptic_work
-
-
-def static_delivery() -> Callable[..., int]:
-    """The compiled delivery through static synaptic rows (:func:`.deliver.deliver`)."""
-    from .deliver import deliver
-
-    return deliver
+        emulator._fast_deliver, emulator._poisson = deliver_static, poisson_spikes
+        emulator.work.synaptic_work = synaptic_work
+    else:
+        emulator._fast_deliver, emulator._poisson = None, numpy_poisson_spikes
+        emulator.work.synaptic_work = None
+    return kernels

@@ -43,10 +43,11 @@ def deliver(ring: np.ndarray, ptr: np.ndarray, ring_offset: np.ndarray, weight: 
     total = 0
     for k in range(spikes.size):
         neuron = spikes[k]
-        a, b = ptr[neuron], ptr[neuron + 1]
+        # int64 throughout: the loaded arrays use the narrowest integer types that fit
+        a, b = np.int64(ptr[neuron]), np.int64(ptr[neuron + 1])
         total += b - a
         for j in range(a, b):
-            pos = ring_offset[j] + base
+            pos = np.int64(ring_offset[j]) + base
             if pos >= size:
                 pos -= size
             if payload is None:
@@ -54,3 +55,18 @@ def deliver(ring: np.ndarray, ptr: np.ndarray, ring_offset: np.ndarray, weight: 
             else:
                 ring[pos] += weight[j] * payload[k]
     return total
+
+
+def deliver_static(emulator: object, spikes: np.ndarray, now: int,
+                   payload: np.ndarray | None) -> bool:
+    """The emulator's delivery (``Emulator._deliver``) through :func:`deliver` where every
+    row is static; returns False, delivering nothing, where plastic or gated synapses are
+    loaded (their updates stay NumPy)."""
+    if not emulator._static_rows:
+        return False
+    syn = emulator.syn
+    base = (now % emulator.ring_slots) * emulator._slot_size
+    if deliver(emulator.ring, syn.ptr, emulator.syn_ring_offset, syn.weight, spikes, base,
+               payload):
+        emulator._dirty_until = max(emulator._dirty_until, now + emulator._max_delay)
+    return True
